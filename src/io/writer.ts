@@ -1,0 +1,344 @@
+/**
+ * Capture writers: classic pcap (µs or ns magic, chosen explicitly) and pcapng (one interface
+ * description block per port with its `if_name`, nanosecond timestamps, enhanced packet blocks
+ * with an optional comment and direction flags).
+ *
+ * Output goes through ByteSink: a 1 MiB buffer flushed with fs.writeSync to a file, to standard
+ * output ('-'), or kept in memory (`toBytes()`, for tests and benches). A closed pipe (EPIPE) sets
+ * `closed` and later writes are dropped, so `vfp ... --out - | head -c 100` ends quietly.
+ *
+ * Frames are given as (bytes, offset, length): any Uint8Array, including a Buffer from Node's
+ * shared pool with a non-zero byteOffset; nothing assumes offset 0. Little-endian output.
+ * The 64-bit nanosecond tick count of an EPB is computed without BigInt: 10^9 = 1953125 * 2^9,
+ * so seconds * 1953125 is exact in a double for any second count below 4.6e9.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { FrameBatch } from '../frame/batch.js';
+import { MAX_PCAP_RECORD } from './reader.js';
+
+const SINK_SIZE = 1 << 20;
+
+class ByteSink {
+  private readonly buf = new Uint8Array(SINK_SIZE);
+  readonly view = new DataView(this.buf.buffer);
+  private used = 0;
+  private readonly memory: Uint8Array[] | null;
+  private fd: number;
+  private readonly ownsFd: boolean;
+  closed = false;
+  written = 0;
+
+  constructor(path: string | null) {
+    if (path === null) {
+      this.memory = [];
+      this.fd = -1;
+      this.ownsFd = false;
+    } else {
+      this.memory = null;
+      this.ownsFd = path !== '-';
+      this.fd = path === '-' ? 1 : openSync(path, 'w');
+    }
+  }
+
+  /** Reserve `size` contiguous bytes (size <= SINK_SIZE) and return their offset in `bytes`. */
+  reserve(size: number): number {
+    if (this.used + size > SINK_SIZE) this.flush();
+    const at = this.used;
+    this.used += size;
+    this.written += size;
+    return at;
+  }
+
+  get bytes(): Uint8Array {
+    return this.buf;
+  }
+
+  /** Append bytes of any size. */
+  append(src: Uint8Array, offset: number, length: number): void {
+    if (length <= SINK_SIZE - this.used) {
+      this.buf.set(src.subarray(offset, offset + length), this.used);
+      this.used += length;
+    } else {
+      this.flush();
+      this.emit(src.subarray(offset, offset + length));
+    }
+    this.written += length;
+  }
+
+  flush(): void {
+    if (this.used === 0) return;
+    this.emit(this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  private emit(chunk: Uint8Array): void {
+    if (this.memory) {
+      this.memory.push(chunk.slice());
+      return;
+    }
+    if (this.closed) return;
+    let off = 0;
+    while (off < chunk.length) {
+      try {
+        off += writeSync(this.fd, chunk, off, chunk.length - off);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE') {
+          this.closed = true;
+          return;
+        }
+        if (code === 'EAGAIN') {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  close(): void {
+    this.flush();
+    if (this.ownsFd && this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  toBytes(): Uint8Array {
+    this.flush();
+    if (!this.memory) throw new Error('toBytes() is only for in-memory writers');
+    const total = this.memory.reduce((n, c) => n + c.length, 0);
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const c of this.memory) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+}
+
+export interface PcapWriterOptions {
+  /** Nanosecond timestamps (magic a1b23c4d) instead of microseconds. */
+  nanosecond?: boolean;
+  /** Link type (default 1, Ethernet). */
+  linkType?: number;
+  /** Header snaplen (default 262144). */
+  snaplen?: number;
+}
+
+/** Classic pcap writer. */
+export class PcapWriter {
+  private readonly sink: ByteSink;
+  private readonly nanosecond: boolean;
+  frames = 0;
+
+  private constructor(sink: ByteSink, options: PcapWriterOptions) {
+    this.sink = sink;
+    this.nanosecond = options.nanosecond === true;
+    const at = sink.reserve(24);
+    const v = sink.view;
+    v.setUint32(at, this.nanosecond ? 0xa1b23c4d : 0xa1b2c3d4, true);
+    v.setUint16(at + 4, 2, true);
+    v.setUint16(at + 6, 4, true);
+    v.setUint32(at + 8, 0, true); // thiszone
+    v.setUint32(at + 12, 0, true); // sigfigs
+    v.setUint32(at + 16, options.snaplen ?? MAX_PCAP_RECORD, true);
+    v.setUint32(at + 20, options.linkType ?? 1, true);
+  }
+
+  /** Write to a file path, or to standard output with '-'. */
+  static toFile(path: string, options: PcapWriterOptions = {}): PcapWriter {
+    return new PcapWriter(new ByteSink(path), options);
+  }
+
+  /** Collect the file in memory; read it with `toBytes()`. */
+  static toMemory(options: PcapWriterOptions = {}): PcapWriter {
+    return new PcapWriter(new ByteSink(null), options);
+  }
+
+  get closed(): boolean {
+    return this.sink.closed;
+  }
+
+  writeFrame(data: Uint8Array, offset: number, length: number, wireLength: number, seconds: number, nanos: number): void {
+    const at = this.sink.reserve(16);
+    const v = this.sink.view;
+    v.setUint32(at, seconds >>> 0, true);
+    v.setUint32(at + 4, this.nanosecond ? nanos : Math.floor(nanos / 1000), true);
+    v.setUint32(at + 8, length, true);
+    v.setUint32(at + 12, wireLength, true);
+    this.sink.append(data, offset, length);
+    this.frames++;
+  }
+
+  /** Write every frame of a batch (its data, lengths and timestamps). */
+  writeBatch(batch: FrameBatch): void {
+    for (let i = 0; i < batch.count; i++) {
+      this.writeFrame(batch.data, batch.offsets[i]!, batch.lengths[i]!, batch.wireLengths[i]!, batch.timestampSeconds[i]!, batch.timestampNanos[i]!);
+    }
+  }
+
+  close(): void {
+    this.sink.close();
+  }
+
+  toBytes(): Uint8Array {
+    return this.sink.toBytes();
+  }
+}
+
+/** epb_flags direction values (pcapng §4.3.1): bits 0-1. */
+export const EPB_INBOUND = 1;
+export const EPB_OUTBOUND = 2;
+
+const encoder = new TextEncoder();
+
+/** pcapng writer: one section, little-endian, interfaces added on demand. */
+export class PcapngWriter {
+  private readonly sink: ByteSink;
+  private interfaceCount = 0;
+  frames = 0;
+
+  private constructor(sink: ByteSink, application: string) {
+    this.sink = sink;
+    const app = encoder.encode(application);
+    const optSize = 4 + pad4(app.length) + 4;
+    const total = 28 + optSize;
+    const at = sink.reserve(total);
+    const v = sink.view;
+    v.setUint32(at, 0x0a0d0d0a, true);
+    v.setUint32(at + 4, total, true);
+    v.setUint32(at + 8, 0x1a2b3c4d, true);
+    v.setUint16(at + 12, 1, true);
+    v.setUint16(at + 14, 0, true);
+    v.setInt32(at + 16, -1, true); // section length unknown
+    v.setInt32(at + 20, -1, true);
+    let o = at + 24;
+    o = writeOption(sink, o, 4, app); // shb_userappl
+    v.setUint32(o, 0, true); // opt_endofopt
+    v.setUint32(at + total - 4, total, true);
+  }
+
+  static toFile(path: string, application: string = 'vfp-engine'): PcapngWriter {
+    return new PcapngWriter(new ByteSink(path), application);
+  }
+
+  static toMemory(application: string = 'vfp-engine'): PcapngWriter {
+    return new PcapngWriter(new ByteSink(null), application);
+  }
+
+  get closed(): boolean {
+    return this.sink.closed;
+  }
+
+  /** Add an interface (a port); returns its id for writeFrame. Timestamps are nanoseconds. */
+  addInterface(name: string, linkType: number = 1, description?: string): number {
+    const nameBytes = encoder.encode(name);
+    const descBytes = description === undefined ? null : encoder.encode(description);
+    const optSize = 4 + pad4(nameBytes.length) + (descBytes ? 4 + pad4(descBytes.length) : 0) + 8 + 4;
+    const total = 20 + optSize;
+    const at = this.sink.reserve(total);
+    const v = this.sink.view;
+    v.setUint32(at, 1, true);
+    v.setUint32(at + 4, total, true);
+    v.setUint16(at + 8, linkType, true);
+    v.setUint16(at + 10, 0, true);
+    v.setUint32(at + 12, 0, true); // snaplen: no limit
+    let o = at + 16;
+    o = writeOption(this.sink, o, 2, nameBytes); // if_name
+    if (descBytes) o = writeOption(this.sink, o, 3, descBytes); // if_description
+    v.setUint16(o, 9, true); // if_tsresol
+    v.setUint16(o + 2, 1, true);
+    v.setUint32(o + 4, 9, true); // 10^-9, padded
+    o += 8;
+    v.setUint32(o, 0, true); // opt_endofopt
+    v.setUint32(at + total - 4, total, true);
+    return this.interfaceCount++;
+  }
+
+  /**
+   * Write one enhanced packet block. `comment` becomes opt_comment (Wireshark: frame.comment);
+   * `flags` becomes epb_flags (EPB_INBOUND / EPB_OUTBOUND in bits 0-1).
+   */
+  writeFrame(
+    interfaceId: number,
+    data: Uint8Array,
+    offset: number,
+    length: number,
+    wireLength: number,
+    seconds: number,
+    nanos: number,
+    comment?: string,
+    flags?: number,
+  ): void {
+    if (interfaceId >= this.interfaceCount) throw new RangeError(`pcapng interface ${interfaceId} was not added`);
+    const commentBytes = comment === undefined ? null : encoder.encode(comment);
+    const optSize = (commentBytes ? 4 + pad4(commentBytes.length) : 0) + (flags !== undefined ? 8 : 0);
+    const total = 32 + pad4(length) + (optSize > 0 ? optSize + 4 : 0);
+    const v = this.sink.view;
+    let at = this.sink.reserve(28);
+    // Ticks = seconds * 10^9 + nanos, as two u32 words without BigInt (see the essay).
+    const t1 = seconds * 1953125;
+    let hi = Math.floor(t1 / 8388608);
+    const x = (t1 - hi * 8388608) * 512 + nanos;
+    const carry = Math.floor(x / 4294967296);
+    hi += carry;
+    const lo = x - carry * 4294967296;
+    v.setUint32(at, 6, true);
+    v.setUint32(at + 4, total, true);
+    v.setUint32(at + 8, interfaceId, true);
+    v.setUint32(at + 12, hi >>> 0, true);
+    v.setUint32(at + 16, lo >>> 0, true);
+    v.setUint32(at + 20, length, true);
+    v.setUint32(at + 24, wireLength, true);
+    this.sink.append(data, offset, length);
+    const padding = pad4(length) - length;
+    const tailSize = padding + (optSize > 0 ? optSize + 4 : 0) + 4;
+    at = this.sink.reserve(tailSize);
+    const b = this.sink.bytes;
+    b.fill(0, at, at + padding);
+    let o = at + padding;
+    if (commentBytes) o = writeOption(this.sink, o, 1, commentBytes);
+    if (flags !== undefined) {
+      v.setUint16(o, 2, true);
+      v.setUint16(o + 2, 4, true);
+      v.setUint32(o + 4, flags >>> 0, true);
+      o += 8;
+    }
+    if (optSize > 0) {
+      v.setUint32(o, 0, true);
+      o += 4;
+    }
+    v.setUint32(o, total, true);
+    this.frames++;
+  }
+
+  /** Write every frame of a batch on interface `interfaceId`. */
+  writeBatch(batch: FrameBatch, interfaceId: number): void {
+    for (let i = 0; i < batch.count; i++) {
+      this.writeFrame(interfaceId, batch.data, batch.offsets[i]!, batch.lengths[i]!, batch.wireLengths[i]!, batch.timestampSeconds[i]!, batch.timestampNanos[i]!);
+    }
+  }
+
+  close(): void {
+    this.sink.close();
+  }
+
+  toBytes(): Uint8Array {
+    return this.sink.toBytes();
+  }
+}
+
+function pad4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/** Write option (code, value) at `o` in the sink's buffer (already reserved); returns the next offset. */
+function writeOption(sink: ByteSink, o: number, code: number, value: Uint8Array): number {
+  const v = sink.view;
+  v.setUint16(o, code, true);
+  v.setUint16(o + 2, value.length, true);
+  const b = sink.bytes;
+  b.set(value, o + 4);
+  b.fill(0, o + 4 + value.length, o + 4 + pad4(value.length));
+  return o + 4 + pad4(value.length);
+}
