@@ -431,6 +431,8 @@ export class CaptureReader {
     const fracScale = this.nanosecond ? 1 : 1000;
     let count = 0;
     while (count < cap) {
+      if (linkType === LINKTYPE_ETHERNET) count = this.pcapEthernetRun(batch, count, le, snaplen, fracLimit, fracScale);
+      if (count >= cap) break;
       if (this.fill - this.pos < 16) {
         if (count > 0 && !this.eof) break;
         if (!this.ensure(16, 16)) {
@@ -468,6 +470,61 @@ export class CaptureReader {
       if (caplen > wire) this.stats.caplenOverWireLength++;
       if (this.deliver(batch, count, linkType, q + 16, caplen, wire, 0, s, frac * fracScale)) count++;
     }
+    return count;
+  }
+
+  /**
+   * The common case, inline: Ethernet records lying wholly in the buffer, with well-formed
+   * headers. Cursor and counters live in locals and are written back once. Stops at the first
+   * record that needs the general path (incomplete, oversized, odd timestamp), which then
+   * handles it. Returns the new frame count of the batch.
+   */
+  private pcapEthernetRun(batch: FrameBatch, count: number, le: boolean, snaplen: number, fracLimit: number, fracScale: number): number {
+    const v = this.view;
+    const fill = this.fill;
+    const cap = batch.capacity;
+    const offsets = batch.offsets;
+    const lengths = batch.lengths;
+    const wireLengths = batch.wireLengths;
+    const seconds = batch.timestampSeconds;
+    const nanos = batch.timestampNanos;
+    const sources = batch.sources;
+    const ports = batch.ports;
+    const numbers = batch.numbers;
+    let p = this.pos;
+    let records = this.stats.records;
+    let bytes = 0;
+    let overSnap = 0;
+    let overWire = 0;
+    const start = count;
+    while (count < cap && fill - p >= 16) {
+      const caplen = v.getUint32(p + 8, le);
+      const frac = v.getUint32(p + 4, le);
+      if (caplen > MAX_PCAP_RECORD || fill - p - 16 < caplen || frac >= fracLimit) break;
+      const wire = v.getUint32(p + 12, le);
+      if (caplen > snaplen && snaplen !== 0) overSnap++;
+      if (caplen > wire) overWire++;
+      records++;
+      offsets[count] = p + 16;
+      lengths[count] = caplen;
+      wireLengths[count] = wire;
+      seconds[count] = v.getUint32(p, le);
+      nanos[count] = frac * fracScale;
+      sources[count] = 0;
+      ports[count] = 0;
+      numbers[count] = records;
+      bytes += caplen;
+      count++;
+      p += 16 + caplen;
+    }
+    this.pos = p;
+    const st = this.stats;
+    st.records = records;
+    st.frames += count - start;
+    st.bytes += bytes;
+    st.caplenOverSnaplen += overSnap;
+    st.caplenOverWireLength += overWire;
+    batch.count = count;
     return count;
   }
 

@@ -92,26 +92,112 @@ const ERR_TRUNCATED_VXLAN = E['truncated-vxlan'];
 
 const BIG_FRAME = 65535; // an IP length field cannot describe more than this
 
-/** Parse every frame of the batch. `vxlanPort` is the UDP destination port decoded as VXLAN. */
+/**
+ * Parse every frame of the batch. `vxlanPort` is the UDP destination port decoded as VXLAN.
+ *
+ * The common case (untagged Ethernet, IPv4 without options, not a fragment, TCP or non-VXLAN UDP
+ * with complete headers) is handled inline here with the columns in locals; every other frame
+ * goes through the general walk (`parseL2`). Both produce identical columns: the fuzz test
+ * compares them on every mutated frame (`parseBatchGeneral`).
+ */
 export function parseBatch(batch: FrameBatch, vxlanPort: number = VXLAN_DEFAULT_PORT): void {
   const d = batch.data;
   const n = batch.count;
   const offsets = batch.offsets;
   const lengths = batch.lengths;
   const wireLengths = batch.wireLengths;
+  const errors = batch.errors;
+  const flagsCol = batch.flags;
+  const vlanCounts = batch.vlanCounts;
+  const innerVlanCounts = batch.innerVlanCounts;
+  const ethTypeOffsets = batch.ethTypeOffsets;
+  const l3Offsets = batch.l3Offsets;
+  const l4Offsets = batch.l4Offsets;
+  const innerL2Offsets = batch.innerL2Offsets;
+  const innerL3Offsets = batch.innerL3Offsets;
+  const innerL4Offsets = batch.innerL4Offsets;
+  const l3Ends = batch.l3Ends;
+  const keys = batch.keys;
+  const hashes = batch.hashes;
+  const verdicts = batch.verdicts;
+  const actions = batch.actions;
   const limit = d.length;
+  // Columns that the fast path leaves at their "absent" value are reset for the whole batch at
+  // once (a memset each) rather than stored frame by frame.
+  innerVlanCounts.fill(0, 0, n);
+  innerL2Offsets.fill(-1, 0, n);
+  innerL3Offsets.fill(-1, 0, n);
+  innerL4Offsets.fill(-1, 0, n);
+  verdicts.fill(0, 0, n);
+  actions.fill(-1, 0, n);
   for (let i = 0; i < n; i++) {
-    const start = offsets[i]!;
-    let end = start + lengths[i]!;
+    const o = offsets[i]!;
+    const caplen = lengths[i]!;
+    let end = o + caplen;
     if (end > limit) end = limit; // a producer bug must not become an out-of-range read
+    // ---- fast path: Ethernet / IPv4 (IHL 5, unfragmented) / TCP or UDP --------------------
+    if (end - o >= 42 && d[o + 12] === 0x08 && d[o + 13] === 0x00 && d[o + 14] === 0x45 && (d[o + 20]! & 0x3f) === 0 && d[o + 21] === 0) {
+      const total = (d[o + 16]! << 8) | d[o + 17]!;
+      const proto = d[o + 23]!;
+      const l3end = o + 14 + total < end ? o + 14 + total : end;
+      const l4 = o + 34;
+      const avail = l3end - l4;
+      let ok = false;
+      if (total >= 20) {
+        if (proto === 6) {
+          ok = avail >= 20 && d[l4 + 12]! >>> 4 >= 5 && avail >= (d[l4 + 12]! >>> 4) << 2;
+        } else if (proto === 17) {
+          const ulen = (d[l4 + 4]! << 8) | d[l4 + 5]!;
+          ok = avail >= 8 && (ulen === 0 || ulen >= 8) && ((d[l4 + 2]! << 8) | d[l4 + 3]!) !== vxlanPort;
+        }
+      }
+      if (ok) {
+        errors[i] = 0;
+        flagsCol[i] = caplen < wireLengths[i]! ? FRAME_FLAG_SNAPPED : 0;
+        vlanCounts[i] = 0;
+        ethTypeOffsets[i] = o + 12;
+        l3Offsets[i] = o + 14;
+        l4Offsets[i] = l4;
+        l3Ends[i] = l3end;
+        const src = ((d[o + 26]! << 24) | (d[o + 27]! << 16) | (d[o + 28]! << 8) | d[o + 29]!) >>> 0;
+        const dst = ((d[o + 30]! << 24) | (d[o + 31]! << 16) | (d[o + 32]! << 8) | d[o + 33]!) >>> 0;
+        const sp = (d[l4]! << 8) | d[l4 + 1]!;
+        const dp = (d[l4 + 2]! << 8) | d[l4 + 3]!;
+        const w9 = ((L3_KIND_IPV4 << 24) | (proto << 16)) >>> 0;
+        const k = i * FLOW_KEY_WORDS;
+        keys[k] = src;
+        keys[k + 1] = 0;
+        keys[k + 2] = 0;
+        keys[k + 3] = 0;
+        keys[k + 4] = dst;
+        keys[k + 5] = 0;
+        keys[k + 6] = 0;
+        keys[k + 7] = 0;
+        keys[k + 8] = ((sp << 16) | dp) >>> 0;
+        keys[k + 9] = w9;
+        keys[k + 10] = 0;
+        keys[k + 11] = 0x0800;
+        hashes[i] = finishHash(Math.imul(src ^ dst, H_ADDR_XOR[0]!), Math.imul((src + dst) | 0, H_ADDR_SUM[0]!), (sp ^ dp) | ((sp + dp) << 16), w9, 0, 0x0800);
+        continue;
+      }
+    }
+    // ---- general path --------------------------------------------------------------------
     resetFrame(batch, i);
-    if (lengths[i]! < wireLengths[i]!) batch.flags[i] = FRAME_FLAG_SNAPPED;
-    batch.errors[i] = parseL2(batch, d, i, start, end, false, vxlanPort);
-    batch.hashes[i] = flowHash(batch.keys, i * FLOW_KEY_WORDS);
+    if (caplen < wireLengths[i]!) flagsCol[i] = FRAME_FLAG_SNAPPED;
+    errors[i] = parseL2(batch, d, i, o, end, false, vxlanPort);
+    hashes[i] = flowHash(keys, i * FLOW_KEY_WORDS);
   }
 }
 
-/** Parse frame i only (tests, trace). */
+/**
+ * The general walk for every frame, without the inline fast path: the reference that
+ * `parseBatch` must agree with (used by the fuzz test).
+ */
+export function parseBatchGeneral(batch: FrameBatch, vxlanPort: number = VXLAN_DEFAULT_PORT): void {
+  for (let i = 0; i < batch.count; i++) parseFrameAt(batch, i, vxlanPort);
+}
+
+/** Parse frame i only, by the general walk (tests, trace). */
 export function parseFrameAt(batch: FrameBatch, i: number, vxlanPort: number = VXLAN_DEFAULT_PORT): void {
   const d = batch.data;
   const start = batch.offsets[i]!;
@@ -421,49 +507,50 @@ function parseArp(b: FrameBatch, d: Uint8Array, i: number, o: number, end: numbe
 
 // ---- symmetric flow hash --------------------------------------------------------------------
 
-function mix(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+// Odd multipliers, one per address word, for the XOR and the SUM of the address pair.
+const H_ADDR_XOR = new Int32Array([0x9e3779b1 | 0, 0x7feb352d, 0x846ca68b | 0, 0x2c1b3c6d]);
+const H_ADDR_SUM = new Int32Array([0x85ebca77 | 0, 0xc2b2ae3d | 0, 0x27d4eb2f, 0x165667b1]);
+
+/** Combine the symmetric parts and finalise with murmur3's fmix32. */
+function finishHash(addrXor: number, addrSum: number, ports: number, w9: number, w10: number, w11: number): number {
+  let h = addrXor ^ ((addrSum << 13) | (addrSum >>> 19));
+  h ^= Math.imul(ports, 0xcc9e2d51 | 0);
+  h ^= Math.imul(w9 ^ Math.imul(w10, 0x1b873593) ^ (w11 << 8), 0x2c1b3c6d);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b | 0);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35 | 0);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 /**
- * A hash of the key that is the same for both directions of a flow: address and port pairs enter
- * only through their XOR and their sum, which do not depend on the order of the pair. Direction-
- * specific fields are left out: ICMP type/code (request 8 vs reply 0) and the ARP opcode.
- * Finalised with murmur3's fmix32.
+ * A hash of the key that is the same for both directions of a flow: each address pair enters only
+ * through its XOR and its sum, and the port pair through (sp ^ dp) | (sp + dp) << 16, none of
+ * which depend on the order of the pair. Direction-specific fields are left out: ICMP type/code
+ * (request 8 vs reply 0; the echo identifier stays) and the ARP opcode. Zero address words add
+ * nothing, so an IPv4 key hashes as its first words alone (the inline fast path relies on that).
  */
 export function flowHash(keys: Uint32Array, k: number): number {
   const w9 = keys[k + 9]!;
   const kind = w9 >>> 24;
   const proto = (w9 >>> 16) & 0xff;
-  let h = mix(0x9747b28c, kind === L3_KIND_ARP ? w9 & 0xff00ffff : w9);
-  h = mix(h, keys[k + 10]!);
-  h = mix(h, keys[k + 11]! & 0xffff);
+  let x = 0;
+  let y = 0;
   for (let w = 0; w < 4; w++) {
     const a = keys[k + w]!;
     const c = keys[k + 4 + w]!;
-    h = mix(h, a ^ c);
-    h = mix(h, (a + c) | 0);
-    if (kind !== L3_KIND_IPV6) break; // IPv4/ARP: words 1..3 are zero
+    x ^= Math.imul(a ^ c, H_ADDR_XOR[w]!);
+    y = (y + Math.imul((a + c) | 0, H_ADDR_SUM[w]!)) | 0;
   }
   const ports = keys[k + 8]!;
+  let p: number;
   if ((kind === L3_KIND_IPV4 && proto === IPPROTO_ICMP) || (kind === L3_KIND_IPV6 && proto === IPPROTO_ICMPV6)) {
-    h = mix(h, ports & 0xffff); // echo identifier only
+    p = ports & 0xffff; // echo identifier only
   } else {
     const sp = ports >>> 16;
     const dp = ports & 0xffff;
-    h = mix(h, sp ^ dp);
-    h = mix(h, sp + dp);
+    p = (sp ^ dp) | ((sp + dp) << 16);
   }
-  h ^= 40;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return finishHash(x, y, p, kind === L3_KIND_ARP ? (w9 & 0xff00ffff) >>> 0 : w9, keys[k + 10]!, keys[k + 11]! & 0xffff);
 }
