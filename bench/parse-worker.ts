@@ -1,7 +1,7 @@
 /**
  * A worker of `vfp bench --workers N` (scenario parse, memory mode): receives its slice of the
- * capture (a pcap image inside a SharedArrayBuffer, no copy), answers 'ready', then on each 'run'
- * parses the whole slice and answers [frames, bytes, xor of hashes].
+ * capture (a pcap image inside a SharedArrayBuffer: no copy), answers 'ready', then on each 'run'
+ * parses the whole slice and answers [frames, bytes, xor of hashes]. The batch is allocated once.
  */
 import { parentPort } from 'node:worker_threads';
 import { FrameBatch } from '../src/frame/batch.js';

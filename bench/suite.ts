@@ -1,24 +1,39 @@
 /**
  * The macro benchmark harness behind `vfp bench`: whole-pipeline scenarios over millions of
- * frames, timed by the wall clock, reported as Mpps, Gbps (captured frame bytes x 8), ns/packet
- * and peak RSS, with tcpreplay-style totals; peers (tcpdump) are timed on the same file in the
- * same run. Targets are checked here, never in timed unit tests.
+ * frames, timed by the wall clock (process.hrtime.bigint), reported as Mpps, Gbps, ns/packet and
+ * peak RSS, with tcpreplay-style totals, and peers (tcpdump) timed on the same file in the same
+ * run. Throughput targets are checked here, never in timed unit tests.
  *
- * Scenarios (more arrive with replay, NAT and VXLAN issues; add them to SCENARIOS):
- *   parse  2,000,000 64-byte frames (60 captured; `vfp synth mix64`, 65,536 flows, seed 1) as a
- *          classic pcap cached under the OS temp dir. Modes:
- *          - page-cache: CaptureReader.openFile + parseBatch, file warm in the page cache;
- *          - memory: the file loaded into one Buffer, CaptureReader.fromBytes + parseBatch;
- *          - tcpdump: `tcpdump -r IN -w /dev/null` on the same file (when installed).
- *          Each mode: one warm-up, then the best of 3. With --workers N > 1, the memory mode runs
- *          N worker threads, each parsing its own slice of the capture from a SharedArrayBuffer.
+ * Scenario registry. BENCH_SCENARIOS is a list of { name, description, run(ctx) }; `run` returns
+ * one ScenarioResult per mode it measured and may fill `ctx.peer` (the tcpdump figure). Later
+ * issues add acl-hit, nat-established, nat-new-flows, acl-miss, vxlan-encap/decap, imix, flows-1m
+ * by appending to the list; `--filter RE` selects by name.
  *
- * The parse result is consumed (the XOR of all flow hashes is reported as `checksum`), so the
- * JIT cannot drop the work. Page-cache runs first, so its peak RSS is not inflated by the
- * in-memory copy of the file.
+ * Scenario `parse`. Input: `synth mix64` (60-byte frames, 64 on the wire; 65,536 flows, seed 1),
+ * 2,000,000 frames by default, as a classic pcap cached under os.tmpdir()/vfp-bench and keyed by
+ * scenario, count, flows, seed and a fingerprint of the generator's output (so a change to synth/
+ * regenerates it). Modes, each one warm-up then the best of `runs` (3):
+ *   - page-cache: CaptureReader.openFile + parseBatch; the file is read once before, so it is in
+ *     the page cache. Runs first, so its peak RSS is not inflated by the in-memory copy.
+ *   - memory: the file in one Buffer, CaptureReader.fromBytes + parseBatch. With --workers N > 1,
+ *     N worker threads each parse a disjoint slice of the capture held in one SharedArrayBuffer
+ *     (each slice is a pcap image: the 24-byte header + its records), timed from the 'run'
+ *     message to the last answer; the figure is the aggregate.
+ *   - peer: `tcpdump -r IN -w /dev/null` via spawnSync on the same file, when tcpdump is on PATH
+ *     (its time includes process start-up, ~2 ms, negligible at 2M frames).
+ *
+ * Units. `gbps` counts captured frame bytes (60 per frame here) x 8. `lineGbps` adds the 24 bytes
+ * a frame costs on an Ethernet wire beyond its captured bytes (4 FCS + 8 preamble/SFD + 12
+ * inter-frame gap), so 60-byte frames at 14.88 Mpps are 10 Gb/s of line rate. `peakRssMiB` is
+ * process.resourceUsage().maxRSS: the process's peak so far (it never goes down), so later modes
+ * carry the earlier ones' peak; tcpdump's own RSS is not measured.
+ *
+ * Honesty: every parse is consumed: the flow hashes of all frames are XORed into `checksum`, which
+ * is printed (and must agree between modes), so the JIT cannot skip the work.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -27,74 +42,124 @@ import { CaptureReader } from '../src/io/reader.js';
 import { PcapWriter } from '../src/io/writer.js';
 import { parseBatch } from '../src/parse/parse.js';
 import { synthesize } from '../src/synth/scenarios.js';
+import type { SynthScenario } from '../src/synth/scenarios.js';
 
 export interface BenchOptions {
   json: boolean;
   workers: number;
   filter?: RegExp;
+  /** Frames per scenario (default 2,000,000). */
   packets?: number;
   out: NodeJS.WritableStream;
-  /** Runs per mode after the warm-up (default 3). */
+  /** Timed runs per mode after the warm-up (default 3). */
   runs?: number;
 }
 
-export interface BenchResult {
-  scenario: string;
+export interface ScenarioResult {
+  name: string;
+  /** How it was measured: 'memory', 'page-cache', ... */
   mode: string;
   workers: number;
   packets: number;
+  /** Captured frame bytes. */
   bytes: number;
   seconds: number;
   mpps: number;
+  /** Captured bytes x 8 per second. */
   gbps: number;
+  /** With 24 bytes of FCS, preamble and inter-frame gap per frame. */
+  lineGbps: number;
   nsPerPacket: number;
   peakRssMiB: number;
-  checksum?: number;
+  /** XOR of every frame's flow hash (consumes the parse; equal across modes). */
+  checksum: number;
+  input: string;
+}
+
+export interface PeerResult {
+  tool: string;
+  command: string;
+  version: string;
+  packets: number;
+  seconds: number;
+  mpps: number;
+  nsPerPacket: number;
 }
 
 export interface BenchReport {
-  results: BenchResult[];
-  /** Our page-cache parse rate divided by tcpdump's on the same file (null without tcpdump). */
-  ratioToTcpdump: number | null;
-  tcpdump: string | null;
-  machine: { cpus: number; model: string; node: string };
+  scenarios: ScenarioResult[];
+  /** tcpdump on the parse scenario's file, null when tcpdump is not installed. */
+  tcpdump: PeerResult | null;
+  /** parse from the page cache / tcpdump, in packets per second (null without tcpdump). */
+  ratio: number | null;
+  /** parse from memory / tcpdump. */
+  ratioMemory: number | null;
+  machine: { cpus: number; model: string; node: string; platform: string };
 }
 
+export interface BenchContext {
+  options: BenchOptions;
+  packets: number;
+  runs: number;
+  peer: PeerResult | null;
+}
+
+export interface BenchScenario {
+  name: string;
+  description: string;
+  run(ctx: BenchContext): Promise<ScenarioResult[]>;
+}
+
+export const DEFAULT_BENCH_PACKETS = 2_000_000;
+/** Ethernet overhead per frame beyond the captured bytes: FCS 4 + preamble/SFD 8 + IFG 12. */
+export const WIRE_OVERHEAD_SIZE = 24;
+
+const PARSE_SCENARIO: SynthScenario = 'mix64';
 const PARSE_FLOWS = 65536;
 const PARSE_SEED = 1;
 
-/** Generate (once) and return the path of the parse scenario's capture. */
-export function parseCapture(packets: number): string {
+/** A short fingerprint of what synth currently makes for `scenario` (cache key part). */
+function synthFingerprint(scenario: SynthScenario): string {
+  const h = createHash('sha256');
+  synthesize(scenario, { packets: 512, flows: 64, seed: PARSE_SEED }, (b, o, l) => h.update(b.subarray(o, o + l)));
+  return h.digest('hex').slice(0, 12);
+}
+
+/** Generate (once; cached under the OS temp dir) and return the path of a synth capture. */
+export function benchCapture(scenario: SynthScenario, packets: number, flows: number, seed: number): string {
   const dir = join(tmpdir(), 'vfp-bench');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `mix64-${packets}-f${PARSE_FLOWS}-s${PARSE_SEED}-v1.pcap`);
+  const file = join(dir, `${scenario}-${packets}-f${flows}-s${seed}-${synthFingerprint(scenario)}.pcap`);
   if (existsSync(file)) return file;
   const tmp = `${file}.${process.pid}.tmp`;
   const w = PcapWriter.toFile(tmp);
-  synthesize('mix64', { packets, flows: PARSE_FLOWS, seed: PARSE_SEED }, (b, o, l, wl, s, ns) => w.writeFrame(b, o, l, wl, s, ns));
+  synthesize(scenario, { packets, flows, seed }, (b, o, l, wl, s, ns) => w.writeFrame(b, o, l, wl, s, ns));
   w.close();
   renameSync(tmp, file);
   return file;
 }
 
-/** Read + parse a whole capture; returns [frames, bytes, xor of hashes]. */
+/** Read and parse a whole capture; returns [frames, bytes, xor of hashes]. Closes the reader. */
 export function parseAll(reader: CaptureReader, batch: FrameBatch): [number, number, number] {
   let frames = 0;
   let bytes = 0;
   let x = 0;
-  for (;;) {
-    const n = reader.read(batch);
-    if (n === 0) break;
-    parseBatch(batch);
-    const h = batch.hashes;
-    const l = batch.lengths;
-    for (let i = 0; i < n; i++) {
-      x ^= h[i]!;
-      bytes += l[i]!;
+  try {
+    for (;;) {
+      const n = reader.read(batch);
+      if (n === 0) break;
+      parseBatch(batch);
+      const h = batch.hashes;
+      const l = batch.lengths;
+      for (let i = 0; i < n; i++) {
+        x ^= h[i]!;
+        bytes += l[i]!;
+      }
+      frames += n;
     }
-    frames += n;
+  } finally {
+    reader.close();
   }
-  reader.close();
   return [frames, bytes, x >>> 0];
 }
 
@@ -102,223 +167,252 @@ function peakRssMiB(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
-function result(scenario: string, mode: string, workers: number, packets: number, bytes: number, seconds: number, checksum?: number): BenchResult {
-  const r: BenchResult = {
-    scenario,
+const round = (v: number, digits: number): number => Number(v.toFixed(digits));
+
+function makeResult(name: string, mode: string, workers: number, packets: number, bytes: number, seconds: number, checksum: number, input: string): ScenarioResult {
+  return {
+    name,
     mode,
     workers,
     packets,
     bytes,
-    seconds: Number(seconds.toFixed(6)),
-    mpps: Number((packets / seconds / 1e6).toFixed(3)),
-    gbps: Number(((bytes * 8) / seconds / 1e9).toFixed(3)),
-    nsPerPacket: Number(((seconds * 1e9) / packets).toFixed(2)),
+    seconds: round(seconds, 6),
+    mpps: round(packets / seconds / 1e6, 3),
+    gbps: round((bytes * 8) / seconds / 1e9, 3),
+    lineGbps: round(((bytes + WIRE_OVERHEAD_SIZE * packets) * 8) / seconds / 1e9, 3),
+    nsPerPacket: round((seconds * 1e9) / packets, 2),
     peakRssMiB: peakRssMiB(),
+    checksum,
+    input,
   };
-  if (checksum !== undefined) r.checksum = checksum;
-  return r;
 }
 
-function bestOf(runs: number, fn: () => number): number {
-  fn(); // warm-up
-  let best = Infinity;
-  for (let r = 0; r < runs; r++) best = Math.min(best, fn());
-  return best;
-}
-
-function seconds(fn: () => void): number {
+/** Wall-clock seconds of fn(). */
+function timed(fn: () => void): number {
   const t0 = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-function findTcpdump(): string | null {
-  for (const p of ['/usr/bin/tcpdump', '/usr/sbin/tcpdump', '/usr/local/bin/tcpdump', '/usr/local/sbin/tcpdump']) {
-    if (existsSync(p)) return p;
-  }
-  const r = spawnSync('sh', ['-c', 'command -v tcpdump'], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
-}
-
-async function parseInWorkers(data: Uint8Array, workers: number): Promise<[number, number, number, number]> {
-  // Split the records into `workers` slices; each slice becomes its own pcap image (the 24-byte
-  // header + its records) inside one SharedArrayBuffer, so workers share memory and copy nothing.
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const bounds: number[] = [24];
-  let p = 24;
-  let records = 0;
-  while (p + 16 <= data.length) {
-    p += 16 + view.getUint32(p + 8, true);
-    records++;
-  }
-  const per = Math.ceil(records / workers);
-  p = 24;
-  let r = 0;
-  while (p + 16 <= data.length) {
-    if (r > 0 && r % per === 0) bounds.push(p);
-    p += 16 + view.getUint32(p + 8, true);
-    r++;
-  }
-  bounds.push(p);
-  const slices = bounds.length - 1;
-  const sab = new SharedArrayBuffer(data.length + 24 * slices);
-  const whole = new Uint8Array(sab);
-  const ranges: Array<[number, number]> = [];
-  let at = 0;
-  for (let s = 0; s < slices; s++) {
-    whole.set(data.subarray(0, 24), at);
-    whole.set(data.subarray(bounds[s]!, bounds[s + 1]!), at + 24);
-    const size = 24 + bounds[s + 1]! - bounds[s]!;
-    ranges.push([at, size]);
-    at += size;
-  }
-  const url = new URL('./parse-worker.js', import.meta.url);
-  const pool = ranges.map(() => new Worker(url));
-  const ready = pool.map((w) => new Promise<void>((res) => w.once('message', () => res())));
-  pool.forEach((w, s) => w.postMessage({ sab, offset: ranges[s]![0], size: ranges[s]![1] }));
-  await Promise.all(ready);
-  // Workers are loaded and warm; start them together and time until the last one is done.
-  const run = async (): Promise<[number, number, number, number]> => {
-    const t0 = process.hrtime.bigint();
-    const done = pool.map(
-      (w) => new Promise<[number, number, number]>((res) => w.once('message', (m: [number, number, number]) => res(m))),
-    );
-    pool.forEach((w) => w.postMessage('run'));
-    const parts = await Promise.all(done);
-    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
-    let frames = 0;
-    let bytes = 0;
-    let x = 0;
-    for (const [f, b, h] of parts) {
-      frames += f;
-      bytes += b;
-      x ^= h;
-    }
-    return [dt, frames, bytes, x >>> 0];
-  };
-  await run(); // warm-up
-  let best: [number, number, number, number] = [Infinity, 0, 0, 0];
-  for (let i = 0; i < 3; i++) {
-    const r2 = await run();
-    if (r2[0] < best[0]) best = r2;
-  }
-  await Promise.all(pool.map((w) => w.terminate()));
+/** One warm-up, then the best (smallest) of `runs` timings. */
+function bestOf(runs: number, fn: () => number): number {
+  fn();
+  let best = Infinity;
+  for (let r = 0; r < runs; r++) best = Math.min(best, fn());
   return best;
 }
 
-async function parseScenario(opts: BenchOptions, results: BenchResult[]): Promise<{ ratio: number | null; tcpdump: string | null }> {
-  const packets = opts.packets ?? 2_000_000;
-  const runs = opts.runs ?? 3;
-  const file = parseCapture(packets);
+export function findTcpdump(): string | null {
+  const r = spawnSync('sh', ['-c', 'command -v tcpdump'], { encoding: 'utf8' });
+  if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
+  for (const p of ['/usr/sbin/tcpdump', '/usr/bin/tcpdump', '/usr/local/sbin/tcpdump', '/usr/local/bin/tcpdump']) {
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+function tcpdumpPeer(file: string, packets: number, runs: number): PeerResult | null {
+  const tcpdump = findTcpdump();
+  if (!tcpdump) return null;
+  const v = spawnSync(tcpdump, ['--version'], { encoding: 'utf8' });
+  const version = `${v.stdout}${v.stderr}`.split('\n')[0]?.trim() ?? '';
+  let failure = '';
+  const seconds = bestOf(runs, () =>
+    timed(() => {
+      const r = spawnSync(tcpdump, ['-r', file, '-w', '/dev/null'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (r.status !== 0) failure = r.stderr.toString().trim();
+    }),
+  );
+  if (failure) throw new Error(`bench: tcpdump -r ${file} failed: ${failure}`);
+  return {
+    tool: 'tcpdump',
+    command: `${tcpdump} -r ${file} -w /dev/null`,
+    version,
+    packets,
+    seconds: round(seconds, 6),
+    mpps: round(packets / seconds / 1e6, 3),
+    nsPerPacket: round((seconds * 1e9) / packets, 2),
+  };
+}
+
+/** Read the file once through a 1 MiB buffer: into the page cache, without growing our RSS. */
+function warmPageCache(file: string): void {
+  const fd = openSync(file, 'r');
+  const buf = new Uint8Array(1 << 20);
+  try {
+    while (readSync(fd, buf, 0, buf.length, null) > 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Load a classic pcap straight into one SharedArrayBuffer laid out as `workers` pcap images
+ * (header + a disjoint run of records each), then time the workers. The file is read once into
+ * the tail of the buffer and the slices are moved down in place (each destination lies before
+ * its source), so memory holds one copy of the capture, not two.
+ */
+async function parseInWorkers(file: string, workers: number, runs: number): Promise<[number, number, number, number]> {
+  const size = statSync(file).size;
+  const shift = 24 * (workers - 1);
+  const sab = new SharedArrayBuffer(size + shift);
+  const whole = new Uint8Array(sab);
+  const fd = openSync(file, 'r');
+  try {
+    for (let got = 0; got < size; ) {
+      const n = readSync(fd, whole, shift + got, size - got, got);
+      if (n <= 0) throw new Error(`bench: short read on ${file}`);
+      got += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const view = new DataView(sab);
+  const starts: number[] = []; // record offsets in file coordinates
+  for (let p = 24; p + 16 <= size; p += 16 + view.getUint32(shift + p + 8, true)) starts.push(p);
+  const per = Math.ceil(starts.length / workers);
+  const bounds: number[] = [];
+  for (let s = 0; s < starts.length; s += per) bounds.push(starts[s]!);
+  bounds.push(size);
+  const slices = bounds.length - 1;
+  const header = whole.slice(shift, shift + 24);
+  const ranges: Array<[number, number]> = [];
+  for (let s = 0; s < slices; s++) {
+    const dest = bounds[s]! + 24 * (s - 1); // where slice s's header goes (slice 0: offset 0)
+    whole.copyWithin(dest + 24, shift + bounds[s]!, shift + bounds[s + 1]!);
+    whole.set(header, dest);
+    ranges.push([dest, 24 + bounds[s + 1]! - bounds[s]!]);
+  }
+  const url = new URL('./parse-worker.js', import.meta.url);
+  const pool = ranges.map(() => new Worker(url));
+  try {
+    const ready = pool.map((w) => new Promise<void>((res, rej) => w.once('message', () => res()).once('error', rej)));
+    pool.forEach((w, s) => w.postMessage({ sab, offset: ranges[s]![0], size: ranges[s]![1] }));
+    await Promise.all(ready);
+    const run = async (): Promise<[number, number, number, number]> => {
+      const done = pool.map((w) => new Promise<[number, number, number]>((res) => w.once('message', res)));
+      const t0 = process.hrtime.bigint();
+      for (const w of pool) w.postMessage('run');
+      const parts = await Promise.all(done);
+      const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+      let frames = 0;
+      let bytes = 0;
+      let x = 0;
+      for (const [f, b, h] of parts) {
+        frames += f;
+        bytes += b;
+        x ^= h;
+      }
+      return [dt, frames, bytes, x >>> 0];
+    };
+    await run(); // warm-up
+    let best: [number, number, number, number] = [Infinity, 0, 0, 0];
+    for (let i = 0; i < runs; i++) {
+      const r = await run();
+      if (r[0] < best[0]) best = r;
+    }
+    return best;
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+}
+
+async function runParse(ctx: BenchContext): Promise<ScenarioResult[]> {
+  const { packets, runs } = ctx;
+  const file = benchCapture(PARSE_SCENARIO, packets, PARSE_FLOWS, PARSE_SEED);
+  const input = `synth ${PARSE_SCENARIO} --packets ${packets} --flows ${PARSE_FLOWS} --seed ${PARSE_SEED} (classic pcap, 60-byte frames)`;
   const batch = new FrameBatch(256);
+  const out: ScenarioResult[] = [];
   let frames = 0;
   let bytes = 0;
   let hash = 0;
+  const check = (mode: string, n: number): void => {
+    if (n !== packets) throw new Error(`bench parse (${mode}): parsed ${n} frames, expected ${packets}`);
+  };
 
-  // page cache: warm the cache with one read, then time full reads + parses.
-  readFileSync(file);
-  const pc = bestOf(runs, () =>
-    seconds(() => {
-      [frames, bytes, hash] = parseAll(CaptureReader.openFile(file), batch);
-    }),
-  );
-  if (frames !== packets) throw new Error(`bench: parsed ${frames} frames, expected ${packets}`);
-  const pageCache = result('parse', 'page-cache', 1, frames, bytes, pc, hash);
-  results.push(pageCache);
+  warmPageCache(file);
+  const pc = bestOf(runs, () => timed(() => ([frames, bytes, hash] = parseAll(CaptureReader.openFile(file), batch))));
+  check('page-cache', frames);
+  out.push(makeResult('parse', 'page-cache', 1, frames, bytes, pc, hash, input));
 
-  // memory
-  const data = readFileSync(file);
-  if (opts.workers <= 1) {
-    const mem = bestOf(runs, () =>
-      seconds(() => {
-        [frames, bytes, hash] = parseAll(CaptureReader.fromBytes(data, file), batch);
-      }),
-    );
-    results.push(result('parse', 'memory', 1, frames, bytes, mem, hash));
+  if (ctx.options.workers <= 1) {
+    const data = readFileSync(file);
+    const mem = bestOf(runs, () => timed(() => ([frames, bytes, hash] = parseAll(CaptureReader.fromBytes(data, file), batch))));
+    check('memory', frames);
+    out.push(makeResult('parse', 'memory', 1, frames, bytes, mem, hash, input));
   } else {
-    const [dt, f, b, h] = await parseInWorkers(data, opts.workers);
-    if (f !== packets) throw new Error(`bench: workers parsed ${f} frames, expected ${packets}`);
-    results.push(result('parse', 'memory', opts.workers, f, b, dt, h));
+    const [dt, f, b, h] = await parseInWorkers(file, ctx.options.workers, runs);
+    check('memory, workers', f);
+    out.push(makeResult('parse', 'memory', ctx.options.workers, f, b, dt, h, input));
   }
-
-  // tcpdump on the same file
-  const tcpdump = findTcpdump();
-  let ratio: number | null = null;
-  if (tcpdump) {
-    let failed = '';
-    const td = bestOf(runs, () =>
-      seconds(() => {
-        const r = spawnSync(tcpdump, ['-r', file, '-w', '/dev/null'], { stdio: ['ignore', 'ignore', 'pipe'] });
-        if (r.status !== 0) failed = r.stderr.toString().trim();
-      }),
-    );
-    if (failed) throw new Error(`bench: tcpdump failed: ${failed}`);
-    const tdResult = result('parse', 'tcpdump -r IN -w /dev/null', 1, packets, bytes, td);
-    tdResult.peakRssMiB = NaN; // a child process: its RSS is not ours
-    results.push(tdResult);
-    ratio = Number((pageCache.mpps / tdResult.mpps).toFixed(2));
-  }
-  return { ratio, tcpdump };
+  ctx.peer = tcpdumpPeer(file, packets, runs);
+  return out;
 }
 
-const SCENARIOS: Record<string, (opts: BenchOptions, results: BenchResult[]) => Promise<{ ratio: number | null; tcpdump: string | null }>> = {
-  parse: parseScenario,
-};
+/** The scenarios, in run order. Append new ones here. */
+export const BENCH_SCENARIOS: readonly BenchScenario[] = [
+  {
+    name: 'parse',
+    description: 'read + parse 64-byte frames: from the page cache, from memory (or N workers), and tcpdump -r IN -w /dev/null',
+    run: runParse,
+  },
+];
 
-export async function runBench(opts: BenchOptions): Promise<BenchReport> {
-  const results: BenchResult[] = [];
-  let ratio: number | null = null;
-  let tcpdump: string | null = null;
-  const names = Object.keys(SCENARIOS).filter((n) => !opts.filter || opts.filter.test(n));
-  if (names.length === 0) throw new Error(`no benchmark scenario matches ${String(opts.filter)} (scenarios: ${Object.keys(SCENARIOS).join(', ')})`);
-  for (const name of names) {
-    const r = await SCENARIOS[name]!(opts, results);
-    if (name === 'parse') {
-      ratio = r.ratio;
-      tcpdump = r.tcpdump;
-    }
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const selected = BENCH_SCENARIOS.filter((s) => !options.filter || options.filter.test(s.name));
+  if (selected.length === 0) {
+    throw new Error(`no benchmark scenario matches ${String(options.filter)} (scenarios: ${BENCH_SCENARIOS.map((s) => s.name).join(', ')})`);
   }
+  const ctx: BenchContext = { options, packets: options.packets ?? DEFAULT_BENCH_PACKETS, runs: options.runs ?? 3, peer: null };
+  const scenarios: ScenarioResult[] = [];
+  for (const s of selected) scenarios.push(...(await s.run(ctx)));
+  const parseRate = (mode: string): number | undefined => scenarios.find((r) => r.name === 'parse' && r.mode === mode)?.mpps;
+  const ratioOf = (mpps: number | undefined): number | null => (ctx.peer && mpps !== undefined ? round(mpps / ctx.peer.mpps, 2) : null);
   const report: BenchReport = {
-    results,
-    ratioToTcpdump: ratio,
-    tcpdump,
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
+    scenarios,
+    tcpdump: ctx.peer,
+    ratio: ratioOf(parseRate('page-cache')),
+    ratioMemory: ratioOf(parseRate('memory')),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` },
   };
-  if (opts.json) {
-    opts.out.write(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v)) + '\n');
-  } else {
-    opts.out.write(formatReport(report));
-  }
+  options.out.write(options.json ? `${JSON.stringify(report)}\n` : formatReport(report));
   return report;
 }
 
-function formatReport(r: BenchReport): string {
-  const head = ['scenario', 'mode', 'workers', 'packets', 'Mpps', 'Gbps', 'ns/pkt', 'peak RSS'];
-  const rows = r.results.map((x) => [
-    x.scenario,
+/** The human report: a table, tcpreplay-style totals per row, the tcpdump line, the machine. */
+export function formatReport(r: BenchReport): string {
+  const head = ['scenario', 'mode', 'workers', 'packets', 'Mpps', 'Gbps', 'line Gbps', 'ns/pkt', 'peak RSS'];
+  const rows = r.scenarios.map((x) => [
+    x.name,
     x.mode,
     String(x.workers),
     String(x.packets),
     x.mpps.toFixed(2),
     x.gbps.toFixed(2),
+    x.lineGbps.toFixed(2),
     x.nsPerPacket.toFixed(1),
-    Number.isNaN(x.peakRssMiB) ? '-' : `${x.peakRssMiB} MiB`,
+    `${x.peakRssMiB} MiB`,
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  const out = [line(head), ...rows.map(line)];
-  for (const x of r.results) {
-    out.push('');
-    out.push(`${x.scenario} (${x.mode}, ${x.workers} worker${x.workers === 1 ? '' : 's'}):`);
-    out.push(`Actual: ${x.packets} packets (${x.bytes} bytes) processed in ${x.seconds.toFixed(6)} seconds`);
-    out.push(`Rated: ${((x.bytes / x.seconds) | 0).toLocaleString('en-US').replace(/,/g, '')} Bps, ${((x.bytes * 8) / x.seconds / 1e6).toFixed(2)} Mbps, ${(x.packets / x.seconds).toFixed(2)} pps`);
+  if (r.tcpdump) {
+    const t = r.tcpdump;
+    rows.push(['parse', 'tcpdump -r -w /dev/null', '1', String(t.packets), t.mpps.toFixed(2), '', '', t.nsPerPacket.toFixed(1), '-']);
   }
-  out.push('');
-  out.push(
-    r.tcpdump
-      ? `parse from the page cache vs tcpdump -r IN -w /dev/null: ${r.ratioToTcpdump}x`
-      : 'tcpdump is not installed: no side-by-side figure (apt-get install tcpdump)',
-  );
-  out.push(`machine: ${r.machine.cpus} cpus (${r.machine.model}), node ${r.machine.node}`);
-  return out.join('\n') + '\n';
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const out = [line(head), ...rows.map(line), ''];
+  for (const x of r.scenarios) {
+    out.push(`${x.name} (${x.mode}, ${x.workers} worker${x.workers === 1 ? '' : 's'}; checksum ${x.checksum}):`);
+    out.push(`Actual: ${x.packets} packets (${x.bytes} bytes) parsed in ${x.seconds.toFixed(6)} seconds`);
+    out.push(`Rated: ${(x.bytes / x.seconds).toFixed(1)} Bps, ${((x.bytes * 8) / x.seconds / 1e6).toFixed(2)} Mbps, ${(x.packets / x.seconds).toFixed(2)} pps`);
+    out.push('');
+  }
+  if (r.tcpdump) {
+    out.push(`tcpdump (${r.tcpdump.version}): ${r.tcpdump.command}`);
+    out.push(`Actual: ${r.tcpdump.packets} packets read in ${r.tcpdump.seconds.toFixed(6)} seconds; Rated: ${(r.tcpdump.packets / r.tcpdump.seconds).toFixed(2)} pps`);
+    out.push(`ours / tcpdump (pps): ${r.ratio ?? '-'}x from the page cache, ${r.ratioMemory ?? '-'}x from memory`);
+  } else {
+    out.push('tcpdump is not installed: no side-by-side figure (apt-get install tcpdump)');
+  }
+  out.push(`machine: ${r.machine.cpus} cpus (${r.machine.model}), node ${r.machine.node}, ${r.machine.platform}`);
+  return `${out.join('\n')}\n`;
 }

@@ -1,0 +1,75 @@
+/**
+ * Smoke test of the `vfp bench` harness: it runs, counts every generated frame, and reports the
+ * documented shape. No timing assertions: throughput targets live in the benchmark, not in tests.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BENCH_SCENARIOS, formatReport, runBench } from '../../bench/suite.js';
+import type { BenchReport } from '../../bench/suite.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const VFP = join(ROOT, 'dist/src/cli/main.js');
+const PACKETS = 20_000;
+
+function sink(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
+}
+
+function checkShape(report: BenchReport, workers: number): void {
+  expect(report.scenarios.map((s) => `${s.name}/${s.mode}`)).toEqual(['parse/page-cache', 'parse/memory']);
+  for (const s of report.scenarios) {
+    expect(s.packets).toBe(PACKETS);
+    expect(s.bytes).toBe(PACKETS * 60);
+    for (const k of ['mpps', 'gbps', 'lineGbps', 'nsPerPacket', 'seconds', 'peakRssMiB'] as const) {
+      expect(Number.isFinite(s[k]) && s[k] > 0, k).toBe(true);
+    }
+  }
+  expect(report.scenarios[1]!.workers).toBe(workers);
+  // The same frames were parsed in both modes: the consumed hashes agree.
+  expect(report.scenarios[0]!.checksum).toBe(report.scenarios[1]!.checksum);
+  expect(report.machine.cpus).toBeGreaterThan(0);
+  expect(report.machine.node).toBe(process.version);
+  if (report.tcpdump) {
+    expect(report.tcpdump.packets).toBe(PACKETS);
+    expect(report.ratio).toBeGreaterThan(0);
+  } else {
+    expect(report.ratio).toBeNull();
+  }
+}
+
+describe('bench harness', () => {
+  it('registers the parse scenario', () => {
+    expect(BENCH_SCENARIOS.map((s) => s.name)).toContain('parse');
+  });
+
+  it('runBench --json: one JSON object; every generated frame is parsed', async () => {
+    const out = sink();
+    const report = await runBench({ json: true, workers: 1, packets: PACKETS, runs: 1, out: out.stream });
+    checkShape(report, 1);
+    expect(JSON.parse(out.text())).toEqual(JSON.parse(JSON.stringify(report)));
+    const text = formatReport(report);
+    expect(text).toMatch(/^Actual: 20000 packets \(1200000 bytes\) parsed in [\d.]+ seconds$/m);
+    expect(text).toMatch(/^Rated: [\d.]+ Bps, [\d.]+ Mbps, [\d.]+ pps$/m);
+  });
+
+  it('rejects a filter that matches nothing', async () => {
+    await expect(runBench({ json: true, workers: 1, packets: PACKETS, filter: /^nope$/, out: sink().stream })).rejects.toThrow(/no benchmark scenario/);
+  });
+
+  it.runIf(existsSync(VFP))('`vfp bench --workers 2` (built dist/) splits the capture across worker threads', () => {
+    const r = spawnSync(process.execPath, [VFP, 'bench', '--json', '--workers', '2', '--packets', String(PACKETS)], { encoding: 'utf8', cwd: ROOT });
+    expect(r.status, r.stderr).toBe(0);
+    checkShape(JSON.parse(r.stdout) as BenchReport, 2);
+  });
+});
