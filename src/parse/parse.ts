@@ -80,6 +80,7 @@ const ERR_BAD_IPV4_TOTAL_LENGTH = E['bad-ipv4-total-length'];
 const ERR_TRUNCATED_IPV6 = E['truncated-ipv6'];
 const ERR_BAD_IPV6_VERSION = E['bad-ipv6-version'];
 const ERR_TRUNCATED_IPV6_EXTENSION = E['truncated-ipv6-extension'];
+const ERR_BAD_IPV6_EXTENSION = E['bad-ipv6-extension'];
 const ERR_TOO_MANY_IPV6_EXTENSIONS = E['too-many-ipv6-extensions'];
 const ERR_TRUNCATED_TCP = E['truncated-tcp'];
 const ERR_BAD_TCP_DATA_OFFSET = E['bad-tcp-data-offset'];
@@ -359,7 +360,7 @@ function parseIPv6(b: FrameBatch, d: Uint8Array, i: number, o: number, end: numb
   let p = o + 40;
   if (nh === IPPROTO_HOPOPTS || nh === IPPROTO_ROUTING || nh === IPPROTO_FRAGMENT || nh === IPPROTO_DSTOPTS || nh === IPPROTO_AH) {
     b.flags[i] = flags | FRAME_FLAG_IPV6_EXTENSIONS;
-    p = walkIPv6Extensions(b, d, i, p, l3end);
+    p = walkIPv6Extensions(b, d, i, p, l3end, end);
     if (p < 0) return -p; // an error id
     nh = keys[k + 9]! >>> 16 & 0xff;
     if ((b.flags[i]! & FRAME_FLAG_LATER_FRAGMENT) !== 0) return 0;
@@ -372,9 +373,12 @@ function parseIPv6(b: FrameBatch, d: Uint8Array, i: number, o: number, end: numb
 /**
  * Walk hop-by-hop, routing, fragment, destination-options and AH headers starting at `p`.
  * Updates the key's protocol as it goes (so a truncated chain still shows the last protocol
- * reached) and returns the offset of the upper-layer header, or -(error id).
+ * reached) and returns the offset of the upper-layer header, or -(error id). A header that runs
+ * past the captured bytes is `truncated-ipv6-extension`; one that runs past the packet's own
+ * payload length while the bytes are there is `bad-ipv6-extension`.
  */
-function walkIPv6Extensions(b: FrameBatch, d: Uint8Array, i: number, p: number, l3end: number): number {
+function walkIPv6Extensions(b: FrameBatch, d: Uint8Array, i: number, p: number, l3end: number, end: number): number {
+  const short = l3end < end ? ERR_BAD_IPV6_EXTENSION : ERR_TRUNCATED_IPV6_EXTENSION;
   const keys = b.keys;
   const k = i * FLOW_KEY_WORDS;
   const head = keys[k + 9]! & 0xff00ffff;
@@ -384,11 +388,11 @@ function walkIPv6Extensions(b: FrameBatch, d: Uint8Array, i: number, p: number, 
       return p;
     }
     if (count === IPV6_MAX_EXTENSIONS) return -ERR_TOO_MANY_IPV6_EXTENSIONS;
-    if (l3end - p < 2) return -ERR_TRUNCATED_IPV6_EXTENSION;
+    if (l3end - p < 2) return -short;
     let size: number;
     if (nh === IPPROTO_FRAGMENT) {
       size = 8;
-      if (l3end - p < 8) return -ERR_TRUNCATED_IPV6_EXTENSION;
+      if (l3end - p < 8) return -short;
       const offsetFlags = (d[p + 2]! << 8) | d[p + 3]!;
       if ((offsetFlags & 0xfff9) !== 0) {
         // offset != 0 or M set: a real fragment (an "atomic" one, RFC 6946, is not)
@@ -401,7 +405,7 @@ function walkIPv6Extensions(b: FrameBatch, d: Uint8Array, i: number, p: number, 
     } else {
       size = (d[p + 1]! + 1) << 3;
     }
-    if (l3end - p < size) return -ERR_TRUNCATED_IPV6_EXTENSION;
+    if (l3end - p < size) return -short;
     nh = d[p]!;
     keys[k + 9] = (head | (nh << 16)) >>> 0;
     p += size;
