@@ -9,8 +9,9 @@
  *
  * Frames are given as (bytes, offset, length): any Uint8Array, including a Buffer from Node's
  * shared pool with a non-zero byteOffset; nothing assumes offset 0. Little-endian output.
- * The 64-bit nanosecond tick count of an EPB is computed without BigInt: 10^9 = 1953125 * 2^9,
- * so seconds * 1953125 is exact in a double for any second count below 4.6e9.
+ * The 64-bit nanosecond tick count of an EPB is computed without BigInt, exactly, by splitting the
+ * seconds into 16-bit halves (every partial product stays below 2^53) for every time that 64-bit
+ * nanosecond ticks can hold (until the year 2554).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { FrameBatch } from '../frame/batch.js';
@@ -271,18 +272,27 @@ export class PcapngWriter {
     flags?: number,
   ): void {
     if (interfaceId >= this.interfaceCount) throw new RangeError(`pcapng interface ${interfaceId} was not added`);
-    const commentBytes = comment === undefined ? null : encoder.encode(comment);
+    // An option's length field has 16 bits: a longer comment is cut (on a UTF-8 boundary).
+    let commentBytes = comment === undefined ? null : encoder.encode(comment);
+    if (commentBytes && commentBytes.length > 65532) {
+      let cut = 65532;
+      while (cut > 0 && (commentBytes[cut]! & 0xc0) === 0x80) cut--;
+      commentBytes = commentBytes.subarray(0, cut);
+    }
     const optSize = (commentBytes ? 4 + pad4(commentBytes.length) : 0) + (flags !== undefined ? 8 : 0);
     const total = 32 + pad4(length) + (optSize > 0 ? optSize + 4 : 0);
     const v = this.sink.view;
     let at = this.sink.reserve(28);
     // Ticks = seconds * 10^9 + nanos, as two u32 words without BigInt (see the essay).
-    const t1 = seconds * 1953125;
-    let hi = Math.floor(t1 / 8388608);
-    const x = (t1 - hi * 8388608) * 512 + nanos;
-    const carry = Math.floor(x / 4294967296);
-    hi += carry;
-    const lo = x - carry * 4294967296;
+    const sHigh = Math.floor(seconds / 65536);
+    const x = sHigh * 1e9; // exact: below 2^53 for any representable tick count
+    const y = (seconds - sHigh * 65536) * 1e9 + nanos; // below 2^47
+    let hi = Math.floor(x / 65536) + Math.floor(y / 4294967296);
+    let lo = (x % 65536) * 65536 + (y % 4294967296);
+    if (lo >= 4294967296) {
+      lo -= 4294967296;
+      hi += 1;
+    }
     v.setUint32(at, 6, true);
     v.setUint32(at + 4, total, true);
     v.setUint32(at + 8, interfaceId, true);

@@ -1,0 +1,82 @@
+/**
+ * Robustness on the shared capture corpus (587 files from the tcpdump and libpcap test suites and
+ * pcapng-test-generator, many malformed on purpose): every file is read to its end and every frame
+ * parsed and described, with no exception other than a clean CaptureFormatError, in bounded time.
+ * Record counts must equal the corpus manifest for every file read to the end. Skips, with a
+ * message, when the corpus is not beside the repository.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CaptureFormatError } from '../../src/base/errors.js';
+import { FrameBatch } from '../../src/frame/batch.js';
+import { CaptureReader } from '../../src/io/reader.js';
+import { parseBatch } from '../../src/parse/parse.js';
+import { describeFrame, formatFrameText } from '../../src/parse/describe.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CORPUS = [resolve(ROOT, '../shared/corpus'), '/work/shared/corpus'].find((p) => existsSync(join(p, 'manifest.tsv')));
+const PER_FILE_MS = 5000;
+
+/** Files that libpcap and tshark refuse too: invalid containers. */
+const INVALID = new Set([
+  'libpcap/linktype-reserved-field-not-zero.pcap',
+  'libpcap/pcap-invalid-version-1.pcap',
+  'libpcap/pcapng-invalid-vers-1.pcapng',
+  'libpcap/pcapng-invalid-vers-2.pcapng',
+  'libpcap/shb-option-too-long.pcapng',
+]);
+
+describe.skipIf(!CORPUS)('the shared corpus', () => {
+  it('every file is read without a crash or a hang; record counts match the manifest', () => {
+    const rows = readFileSync(join(CORPUS!, 'manifest.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+    expect(rows.length).toBeGreaterThan(500);
+    const batch = new FrameBatch(256);
+    let full = 0;
+    let frames = 0;
+    let skippedLinkType = 0;
+    const failed: string[] = [];
+    const errors: string[] = [];
+    const slow: string[] = [];
+    for (const [file, , packets] of rows) {
+      const t0 = performance.now();
+      const reader = CaptureReader.openFile(join(CORPUS!, file!));
+      try {
+        for (;;) {
+          const n = reader.read(batch);
+          if (n === 0) break;
+          parseBatch(batch);
+          for (let i = 0; i < n; i++) {
+            describeFrame(batch, i);
+            formatFrameText(batch, i);
+          }
+          frames += n;
+          if (performance.now() - t0 > PER_FILE_MS) throw new Error('time limit');
+        }
+        full++;
+        if (String(reader.stats.records) !== packets) failed.push(`${file}: ${reader.stats.records} records, manifest says ${packets}`);
+        if (reader.stats.skippedByLinkType.size > 0) skippedLinkType++;
+        if (INVALID.has(file!)) failed.push(`${file}: expected to be refused as invalid`);
+      } catch (e) {
+        if (e instanceof CaptureFormatError) {
+          errors.push(file!);
+          expect(e.message).toMatch(/byte offset \d+: /);
+          if (!INVALID.has(file!)) failed.push(`${file}: ${e.message}`);
+        } else {
+          failed.push(`${file}: ${(e as Error).stack}`);
+        }
+      } finally {
+        reader.close();
+      }
+      const dt = performance.now() - t0;
+      if (dt > 1000) slow.push(`${file} ${dt.toFixed(0)} ms`);
+    }
+    console.log(
+      `corpus: ${rows.length} files; ${full} read to the end (${frames} frames; ${skippedLinkType} with skipped link types); ` +
+        `${errors.length} invalid containers refused cleanly; ${slow.length} over 1 s`,
+    );
+    expect(failed).toEqual([]);
+    expect(errors.sort()).toEqual([...INVALID].sort());
+  });
+});
