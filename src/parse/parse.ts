@@ -96,8 +96,8 @@ const BIG_FRAME = 65535; // an IP length field cannot describe more than this
 /**
  * Parse every frame of the batch. `vxlanPort` is the UDP destination port decoded as VXLAN.
  *
- * The common case (untagged Ethernet, IPv4 without options, not a fragment, TCP or non-VXLAN UDP
- * with complete headers) is handled inline here with the columns in locals; every other frame
+ * The common case (Ethernet untagged or with one 802.1Q tag, IPv4 without options, not a
+ * fragment, TCP or non-VXLAN UDP with complete headers) is handled inline here with the columns in locals; every other frame
  * goes through the general walk (`parseL2`). Both produce identical columns: the fuzz test
  * compares them on every mutated frame (`parseBatchGeneral`).
  */
@@ -136,12 +136,18 @@ export function parseBatch(batch: FrameBatch, vxlanPort: number = VXLAN_DEFAULT_
     const caplen = lengths[i]!;
     let end = o + caplen;
     if (end > limit) end = limit; // a producer bug must not become an out-of-range read
-    // ---- fast path: Ethernet / IPv4 (IHL 5, unfragmented) / TCP or UDP --------------------
-    if (end - o >= 42 && d[o + 12] === 0x08 && d[o + 13] === 0x00 && d[o + 14] === 0x45 && (d[o + 20]! & 0x3f) === 0 && d[o + 21] === 0) {
-      const total = (d[o + 16]! << 8) | d[o + 17]!;
-      const proto = d[o + 23]!;
-      const l3end = o + 14 + total < end ? o + 14 + total : end;
-      const l4 = o + 34;
+    // ---- fast path: Ethernet (untagged or one 802.1Q tag) / IPv4 (IHL 5, unfragmented) / TCP or UDP
+    let l3 = o + 14;
+    let vid = 0;
+    if (d[o + 12] === 0x81 && d[o + 13] === 0x00 && end - o >= 18) {
+      vid = ((d[o + 14]! << 8) | d[o + 15]!) & 0x0fff;
+      l3 = o + 18;
+    }
+    if (end - l3 >= 28 && d[l3 - 2] === 0x08 && d[l3 - 1] === 0x00 && d[l3] === 0x45 && (d[l3 + 6]! & 0x3f) === 0 && d[l3 + 7] === 0) {
+      const total = (d[l3 + 2]! << 8) | d[l3 + 3]!;
+      const proto = d[l3 + 9]!;
+      const l3end = l3 + total < end ? l3 + total : end;
+      const l4 = l3 + 20;
       const avail = l3end - l4;
       let ok = false;
       if (total >= 20) {
@@ -155,16 +161,16 @@ export function parseBatch(batch: FrameBatch, vxlanPort: number = VXLAN_DEFAULT_
       if (ok) {
         errors[i] = 0;
         flagsCol[i] = caplen < wireLengths[i]! ? FRAME_FLAG_SNAPPED : 0;
-        vlanCounts[i] = 0;
-        ethTypeOffsets[i] = o + 12;
-        l3Offsets[i] = o + 14;
+        vlanCounts[i] = l3 === o + 14 ? 0 : 1;
+        ethTypeOffsets[i] = l3 - 2;
+        l3Offsets[i] = l3;
         l4Offsets[i] = l4;
         l3Ends[i] = l3end;
-        const src = ((d[o + 26]! << 24) | (d[o + 27]! << 16) | (d[o + 28]! << 8) | d[o + 29]!) >>> 0;
-        const dst = ((d[o + 30]! << 24) | (d[o + 31]! << 16) | (d[o + 32]! << 8) | d[o + 33]!) >>> 0;
+        const src = ((d[l3 + 12]! << 24) | (d[l3 + 13]! << 16) | (d[l3 + 14]! << 8) | d[l3 + 15]!) >>> 0;
+        const dst = ((d[l3 + 16]! << 24) | (d[l3 + 17]! << 16) | (d[l3 + 18]! << 8) | d[l3 + 19]!) >>> 0;
         const sp = (d[l4]! << 8) | d[l4 + 1]!;
         const dp = (d[l4 + 2]! << 8) | d[l4 + 3]!;
-        const w9 = ((L3_KIND_IPV4 << 24) | (proto << 16)) >>> 0;
+        const w9 = ((L3_KIND_IPV4 << 24) | (proto << 16) | vid) >>> 0;
         const k = i * FLOW_KEY_WORDS;
         keys[k] = src;
         keys[k + 1] = 0;
@@ -541,7 +547,9 @@ export function flowHash(keys: Uint32Array, k: number): number {
   const proto = (w9 >>> 16) & 0xff;
   let x = 0;
   let y = 0;
-  for (let w = 0; w < 4; w++) {
+  // Only IPv6 keys use address words 1..3 (zero otherwise, and zero words add nothing).
+  const words = kind === L3_KIND_IPV6 ? 4 : 1;
+  for (let w = 0; w < words; w++) {
     const a = keys[k + w]!;
     const c = keys[k + 4 + w]!;
     x ^= Math.imul(a ^ c, H_ADDR_XOR[w]!);

@@ -136,6 +136,7 @@ function compareList(ours: string[], theirs: string[]): boolean {
 /** Why tshark and we may legitimately differ; null = unexplained. */
 function classify(what: Compared, o: Ours, t: Record<Field, string[]>, malformed: boolean): string {
   const d = o.d;
+  if (d.caplen > 65535) return 'BIG TCP super-frame: IP/UDP length 0, we read the captured bytes';
   if (what === 'eth' && d.eth?.dst === '01:00:0c:00:00:00') return 'Cisco ISL: tshark reports the encapsulated frame\'s MACs';
   if (d.error) return `our parse error ${d.error} (tshark dissects further or differently)`;
   if (what === 'vxlan vni' || (d.l4 && (d.l4.sport === 4789 || d.l4.dport === 4789) && t['vxlan.vni'].length > 0 && !d.vxlan)) {
