@@ -11,7 +11,7 @@ import { parseAll } from './suite.js';
 if (!parentPort) throw new Error('parse-worker.js must run as a worker thread');
 const port = parentPort;
 let bytes: Uint8Array | null = null;
-const batch = new FrameBatch(256);
+const batch = new FrameBatch();
 port.on('message', (m: { sab: SharedArrayBuffer; offset: number; size: number } | 'run') => {
   if (m === 'run') {
     port.postMessage(parseAll(CaptureReader.fromBytes(bytes!, 'slice'), batch));

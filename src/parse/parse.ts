@@ -103,6 +103,7 @@ const BIG_FRAME = 65535; // an IP length field cannot describe more than this
  */
 export function parseBatch(batch: FrameBatch, vxlanPort: number = VXLAN_DEFAULT_PORT): void {
   const d = batch.data;
+  const v = batch.view;
   const n = batch.count;
   const offsets = batch.offsets;
   const lengths = batch.lengths;
@@ -137,55 +138,63 @@ export function parseBatch(batch: FrameBatch, vxlanPort: number = VXLAN_DEFAULT_
     let end = o + caplen;
     if (end > limit) end = limit; // a producer bug must not become an out-of-range read
     // ---- fast path: Ethernet (untagged or one 802.1Q tag) / IPv4 (IHL 5, unfragmented) / TCP or UDP
-    let l3 = o + 14;
-    let vid = 0;
-    if (d[o + 12] === 0x81 && d[o + 13] === 0x00 && end - o >= 18) {
-      vid = ((d[o + 14]! << 8) | d[o + 15]!) & 0x0fff;
-      l3 = o + 18;
-    }
-    if (end - l3 >= 28 && d[l3 - 2] === 0x08 && d[l3 - 1] === 0x00 && d[l3] === 0x45 && (d[l3 + 6]! & 0x3f) === 0 && d[l3 + 7] === 0) {
-      const total = (d[l3 + 2]! << 8) | d[l3 + 3]!;
-      const proto = d[l3 + 9]!;
-      const l3end = l3 + total < end ? l3 + total : end;
-      const l4 = l3 + 20;
-      const avail = l3end - l4;
-      let ok = false;
-      if (total >= 20) {
-        if (proto === 6) {
-          ok = avail >= 20 && d[l4 + 12]! >>> 4 >= 5 && avail >= (d[l4 + 12]! >>> 4) << 2;
-        } else if (proto === 17) {
-          const ulen = (d[l4 + 4]! << 8) | d[l4 + 5]!;
-          ok = avail >= 8 && (ulen === 0 || ulen >= 8) && ((d[l4 + 2]! << 8) | d[l4 + 3]!) !== vxlanPort;
-        }
+    // Multi-byte fields are read as big-endian words through the DataView (one load + swap).
+    if (end - o >= 42) {
+      let l3 = o + 14;
+      let vid = 0;
+      let type = v.getUint16(o + 12);
+      if (type === 0x8100) {
+        vid = v.getUint16(o + 14) & 0x0fff;
+        type = v.getUint16(o + 16);
+        l3 = o + 18;
       }
-      if (ok) {
-        errors[i] = 0;
-        flagsCol[i] = caplen < wireLengths[i]! ? FRAME_FLAG_SNAPPED : 0;
-        vlanCounts[i] = l3 === o + 14 ? 0 : 1;
-        ethTypeOffsets[i] = l3 - 2;
-        l3Offsets[i] = l3;
-        l4Offsets[i] = l4;
-        l3Ends[i] = l3end;
-        const src = ((d[l3 + 12]! << 24) | (d[l3 + 13]! << 16) | (d[l3 + 14]! << 8) | d[l3 + 15]!) >>> 0;
-        const dst = ((d[l3 + 16]! << 24) | (d[l3 + 17]! << 16) | (d[l3 + 18]! << 8) | d[l3 + 19]!) >>> 0;
-        const sp = (d[l4]! << 8) | d[l4 + 1]!;
-        const dp = (d[l4 + 2]! << 8) | d[l4 + 3]!;
-        const w9 = ((L3_KIND_IPV4 << 24) | (proto << 16) | vid) >>> 0;
-        const k = i * FLOW_KEY_WORDS;
-        keys[k] = src;
-        keys[k + 1] = 0;
-        keys[k + 2] = 0;
-        keys[k + 3] = 0;
-        keys[k + 4] = dst;
-        keys[k + 5] = 0;
-        keys[k + 6] = 0;
-        keys[k + 7] = 0;
-        keys[k + 8] = ((sp << 16) | dp) >>> 0;
-        keys[k + 9] = w9;
-        keys[k + 10] = 0;
-        keys[k + 11] = 0x0800;
-        hashes[i] = finishHash(Math.imul(src ^ dst, H_ADDR_XOR[0]!), Math.imul((src + dst) | 0, H_ADDR_SUM[0]!), (sp ^ dp) | ((sp + dp) << 16), w9, 0, 0x0800);
-        continue;
+      // version 4 + IHL 5, and neither MF nor a fragment offset
+      if (type === 0x0800 && end - l3 >= 28 && d[l3] === 0x45 && (v.getUint16(l3 + 6) & 0x3fff) === 0) {
+        const total = v.getUint16(l3 + 2);
+        const proto = d[l3 + 9]!;
+        const l3end = l3 + total < end ? l3 + total : end;
+        const l4 = l3 + 20;
+        const avail = l3end - l4;
+        let ok = false;
+        if (total >= 20) {
+          if (proto === 6) {
+            const doff = d[l4 + 12]! >>> 4;
+            ok = avail >= 20 && doff >= 5 && avail >= doff << 2;
+          } else if (proto === 17) {
+            const ulen = v.getUint16(l4 + 4);
+            ok = avail >= 8 && (ulen === 0 || ulen >= 8) && v.getUint16(l4 + 2) !== vxlanPort;
+          }
+        }
+        if (ok) {
+          errors[i] = 0;
+          flagsCol[i] = caplen < wireLengths[i]! ? FRAME_FLAG_SNAPPED : 0;
+          vlanCounts[i] = l3 === o + 14 ? 0 : 1;
+          ethTypeOffsets[i] = l3 - 2;
+          l3Offsets[i] = l3;
+          l4Offsets[i] = l4;
+          l3Ends[i] = l3end;
+          const src = v.getUint32(l3 + 12);
+          const dst = v.getUint32(l3 + 16);
+          const ports = v.getUint32(l4);
+          const sp = ports >>> 16;
+          const dp = ports & 0xffff;
+          const w9 = ((L3_KIND_IPV4 << 24) | (proto << 16) | vid) >>> 0;
+          const k = i * FLOW_KEY_WORDS;
+          keys[k] = src;
+          keys[k + 1] = 0;
+          keys[k + 2] = 0;
+          keys[k + 3] = 0;
+          keys[k + 4] = dst;
+          keys[k + 5] = 0;
+          keys[k + 6] = 0;
+          keys[k + 7] = 0;
+          keys[k + 8] = ports;
+          keys[k + 9] = w9;
+          keys[k + 10] = 0;
+          keys[k + 11] = 0x0800;
+          hashes[i] = finishHash(Math.imul(src ^ dst, H_ADDR_XOR[0]!), Math.imul((src + dst) | 0, H_ADDR_SUM[0]!), (sp ^ dp) | ((sp + dp) << 16), w9, 0, 0x0800);
+          continue;
+        }
       }
     }
     // ---- general path --------------------------------------------------------------------

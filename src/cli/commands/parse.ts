@@ -67,7 +67,7 @@ interface Totals {
 
 function runParse(input: string, opts: ParseOptions): void {
   const reader = CaptureReader.openFile(input);
-  const batch = new FrameBatch(256);
+  const batch = new FrameBatch();
   const out = new TextOut();
   const limit = opts.limit ?? Infinity;
   const totals: Totals = {
