@@ -6,7 +6,7 @@
  * A closed pipe (`vfp parse big.pcap | head`) is not an error: the first EPIPE sets `closed`
  * and every later write is dropped, so callers can stop early by checking `closed`.
  */
-import { writeSync } from 'node:fs';
+import { writeAllSync } from './fd-write.js';
 
 const FLUSH_AT = 256 * 1024;
 
@@ -31,24 +31,6 @@ export class TextOut {
     const chunk = this.parts.join('\n') + '\n';
     this.parts = [];
     this.size = 0;
-    let buf = Buffer.from(chunk, 'utf8');
-    while (buf.length > 0) {
-      try {
-        const n = writeSync(this.fd, buf);
-        buf = buf.subarray(n);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EPIPE') {
-          this.closed = true;
-          return;
-        }
-        if (code === 'EAGAIN') {
-          // stdout set non-blocking by a parent: wait a moment and retry.
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-          continue;
-        }
-        throw e;
-      }
-    }
+    if (!writeAllSync(this.fd, Buffer.from(chunk, 'utf8'))) this.closed = true;
   }
 }

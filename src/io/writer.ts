@@ -13,7 +13,8 @@
  * seconds into 16-bit halves (every partial product stays below 2^53) for every time that 64-bit
  * nanosecond ticks can hold (until the year 2554).
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { writeAllSync } from './fd-write.js';
 import type { FrameBatch } from '../frame/batch.js';
 import { MAX_PCAP_RECORD } from './reader.js';
 
@@ -78,23 +79,7 @@ class ByteSink {
       return;
     }
     if (this.closed) return;
-    let off = 0;
-    while (off < chunk.length) {
-      try {
-        off += writeSync(this.fd, chunk, off, chunk.length - off);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EPIPE') {
-          this.closed = true;
-          return;
-        }
-        if (code === 'EAGAIN') {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-          continue;
-        }
-        throw e;
-      }
-    }
+    if (!writeAllSync(this.fd, chunk)) this.closed = true;
   }
 
   close(): void {
