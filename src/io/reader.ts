@@ -16,16 +16,26 @@
  * into Ethernet frames IN PLACE: the 14-byte Ethernet header is written over the bytes of the
  * cooked header or of the record header just before the frame (always at least 16 bytes there;
  * HEADROOM keeps that true at the buffer's start). Synthesised headers have a zero destination
- * MAC and, for SLL/SLL2, the captured link-layer address as source (zero for raw IP). An SLL
- * protocol below 0x0600 (802.2 LLC, Novell 802.3) becomes an 802.3 length field. Frames of other
- * link types are skipped and counted per link type (stats.skippedByLinkType), with one warning.
- * `fromBytes` with such link types therefore rewrites the caller's bytes.
+ * MAC and, for SLL/SLL2, the captured link-layer address as source (zero when the address is
+ * shorter than 6 bytes, and for raw IP). An SLL protocol below 0x0600 (0x0004 802.2 LLC, 0x0001
+ * Novell 802.3, ...) is not an EtherType: it becomes an 802.3 length field (the payload length,
+ * at most 1500), which is what such a frame looked like on an Ethernet. NULL/LOOP address
+ * families: 2 is IPv4; 24, 28, 30 (BSDs, macOS) and 10 (Linux) are IPv6; any other family is not
+ * IP and the record is skipped (stats.skippedUnknownProtocol). Records too short for their
+ * link-layer header are skipped (stats.skippedShortLinkHeader). Frames of other link types are
+ * skipped and counted per link type (stats.skippedByLinkType), with one warning naming it.
+ * `fromBytes` with a converted link type therefore REWRITES THE CALLER'S BYTES (cooked headers
+ * and the record header before a raw-IP frame): reading the same bytes a second time needs a
+ * fresh copy. Ethernet captures are never written to.
  *
  * Rules for odd files (the corpus has all of these):
  * - pcap link-type word: the low 16 bits are the link type; bits 28-31/26 carry FCS information and
  *   are ignored; bits 16-25 are reserved and, as in libpcap and tshark, make the file invalid.
- * - pcap version: major 2 required; a minor other than 4 is read as 2.4 with a warning (tshark
- *   reads 2.5; libpcap refuses it). pcapng: section version 1.0 or 1.2, otherwise invalid.
+ * - pcap version: major 2 required (1.x is refused by both references; libpcap refuses > 2 too).
+ *   2.0-2.2 store origlen before caplen and 2.3 sometimes did: as libpcap and Wireshark, 2.0-2.2
+ *   records have the two swapped and 2.3 records are swapped when "caplen" > "origlen". A minor
+ *   above 4 is read as 2.4 with a warning (tshark reads 2.5; libpcap refuses it). pcapng: section
+ *   version 1.0 or 1.2 (1.1 and others are refused by both references).
  * - The header snaplen is never used to size anything (some files claim 2 GB).
  * - caplen > snaplen (header or IDB): the whole record is kept, as tshark does (libpcap would cut
  *   it to the snaplen); counted in stats.caplenOverSnaplen. caplen > original length: kept,
@@ -35,18 +45,30 @@
  * - A timestamp fraction out of range (>= 10^6 µs or 10^9 ns) is carried into the seconds and
  *   counted in stats.badTimestampFraction.
  * - pcapng block lengths must be >= 12, a multiple of 4, and equal in header and trailer; option
- *   lists must fit their block. Otherwise the file is invalid from that block on.
+ *   lists must fit their block. Otherwise the file is invalid from that block on. (libpcap refuses
+ *   a length that is not a multiple of 4; tshark 4.0 rounds it up and then finds the trailer
+ *   mismatch, so it stops there too.)
  * - A file that ends in the middle of a record is not an error: the frames before it are read,
  *   stats.truncatedAtEnd is set and a warning names the offset (tshark does the same).
  * - An invalid container raises CaptureFormatError(file, byte offset, detail) from the `read`
  *   call after the one that returned the last good frame, so nothing before it is lost.
  *
- * Timestamps are (seconds, nanoseconds) integers. pcapng ticks (64 bits) are divided by the
- * interface's decimal resolution with 16-bit long division, exact without BigInt; binary (2^-n)
- * and finer-than-nanosecond resolutions are rare and go through BigInt.
+ * Timestamps are (seconds, nanoseconds) integers, exact and without BigInt. pcapng 64-bit ticks
+ * in a decimal resolution 10^-k (k <= 9) are divided by 10^k with a three-digit long division
+ * (digits of 32, 22 and 10 bits: every partial dividend stays below 2^52, where a float division
+ * floors exactly); k > 9 first divides down to nanoseconds 10^9 at a time (floor(floor(t/a)/b) =
+ * floor(t/ab)). Binary resolutions 2^-k shift for the seconds and take the fraction's nanoseconds
+ * from a 16-bit-limb product. if_tsoffset seconds are added. Seconds above 2^53 (only absurd
+ * resolutions reach them) lose precision in the double.
+ *
+ * Speed. Two inline loops take the common cases (classic pcap Ethernet records; pcapng EPBs on
+ * Ethernet interfaces of decimal resolution), writing columns directly with the cursor and
+ * counters in locals (the pcap loop is written out once per byte order); anything else falls to
+ * the general path, which is the reference (the tests compare the two).
  *
  * Not handled: the "modified pcap" format (magic a1b2cd34; refused with a message), pcapng
- * Decryption Secrets and other non-packet blocks (skipped), compressed files.
+ * Decryption Secrets and other non-packet blocks (skipped), compressed files, pcap records above
+ * 256 KiB even for the link types libpcap allows larger (D-Bus, USBPcap), pcap version 543.0.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { CaptureFormatError } from '../base/errors.js';
@@ -162,6 +184,8 @@ export interface CaptureReaderStats {
   skippedByLinkType: Map<number, number>;
   /** Records too short for their link-layer header (SLL/SLL2/NULL) and skipped. */
   skippedShortLinkHeader: number;
+  /** NULL/LOOP records whose address family is not IPv4 or IPv6, skipped. */
+  skippedUnknownProtocol: number;
   caplenOverSnaplen: number;
   caplenOverWireLength: number;
   badTimestampFraction: number;
@@ -179,8 +203,17 @@ export interface CaptureReaderOptions {
 type Format = 'pcap' | 'pcapng';
 
 // Per-interface timestamp conversion kinds.
-const TS_DECIMAL = 0; // 10^-exp, exp <= 9: exact long division
-const TS_OTHER = 1; // binary or finer than ns: BigInt (rare)
+const TS_DECIMAL = 0; // 10^-exp, exp <= 9: one exact long division by 10^exp
+const TS_DECIMAL_FINE = 1; // 10^-exp, exp > 9: divide down to nanoseconds first, then by 10^9
+const TS_BINARY = 2; // 2^-exp: shifts, and a 16-bit-limb product for the fraction
+
+// Record length order of old pcap versions (as libpcap and Wireshark handle them).
+const LENGTHS_IN_ORDER = 0;
+const LENGTHS_SWAPPED = 1; // 2.0-2.2: the record header holds origlen, then caplen
+const LENGTHS_MAYBE_SWAPPED = 2; // 2.3: swapped when "caplen" > "origlen"
+
+/** Sleep target for EAGAIN retries on a non-blocking standard input. */
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 export class CaptureReader {
   readonly file: string;
@@ -195,6 +228,7 @@ export class CaptureReader {
     bytes: 0,
     skippedByLinkType: new Map(),
     skippedShortLinkHeader: 0,
+    skippedUnknownProtocol: 0,
     caplenOverSnaplen: 0,
     caplenOverWireLength: 0,
     badTimestampFraction: 0,
@@ -220,21 +254,29 @@ export class CaptureReader {
   // pcap state
   private pcapLinkType = LINKTYPE_ETHERNET;
   private pcapSnaplen = 0;
+  /** pcap 2.0-2.2 wrote caplen and origlen the other way round; 2.3 did so in some versions. */
+  private lengthsSwapped = LENGTHS_IN_ORDER;
   // pcapng state: interface i of the current section is global index sectionBase + i
   private section = -1;
   private sectionBase = 0;
   private readonly ifLinkTypes: number[] = [];
   private readonly ifSnaplens: number[] = [];
   private readonly ifTsKinds: number[] = [];
-  private readonly ifTsDivisors: number[] = []; // decimal: 10^exp
-  private readonly ifTsScales: number[] = []; // decimal: ns per tick unit remainder (10^(9-exp))
-  private readonly ifTsBig: bigint[] = []; // other: ticks per second
+  private readonly ifTsDivisors: number[] = []; // TS_DECIMAL: 10^exp
+  private readonly ifTsScales: number[] = []; // TS_DECIMAL: ns per tick (10^(9-exp))
+  private readonly ifTsExps: number[] = []; // TS_DECIMAL_FINE, TS_BINARY: exp
   private readonly ifTsOffsets: number[] = []; // seconds
   private readonly warnedLinkTypes = new Set<number>();
 
   // timestamp scratch (avoids returning objects per frame)
   private tsSec = 0;
   private tsNsec = 0;
+  // 64-bit division scratch: quotient words and remainder of div64()
+  private qHi = 0;
+  private qLo = 0;
+  private qRem = 0;
+  /** 16-bit limbs of a product (binary resolutions finer than 2^-32). */
+  private readonly limbs = new Float64Array(8);
 
   private constructor(file: string, fd: number, ownsFd: boolean, buf: Uint8Array, fill: number, eof: boolean) {
     this.file = file;
@@ -331,7 +373,7 @@ export class CaptureReader {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+          Atomics.wait(pause, 0, 0, 5);
           continue;
         }
         if (code === 'EOF') n = 0;
@@ -387,7 +429,9 @@ export class CaptureReader {
     const major = this.u16(q + 4);
     const minor = this.u16(q + 6);
     if (major !== 2) this.fail(q + 4, `unsupported pcap version ${major}.${minor}`);
-    if (minor !== 4) this.warnings.push(`pcap version 2.${minor} read as 2.4`);
+    if (minor < 3) this.lengthsSwapped = LENGTHS_SWAPPED;
+    else if (minor === 3) this.lengthsSwapped = LENGTHS_MAYBE_SWAPPED;
+    else if (minor > 4) this.warnings.push(`pcap version 2.${minor} read as 2.4`);
     this.pcapSnaplen = this.u32(q + 16);
     const word = this.u32(q + 20);
     if ((word & 0x03ff0000) !== 0) {
@@ -431,7 +475,7 @@ export class CaptureReader {
     const fracScale = this.nanosecond ? 1 : 1000;
     let count = 0;
     while (count < cap) {
-      if (linkType === LINKTYPE_ETHERNET) count = this.pcapEthernetRun(batch, count, le, snaplen, fracLimit, fracScale);
+      if (linkType === LINKTYPE_ETHERNET && this.lengthsSwapped === LENGTHS_IN_ORDER) count = this.pcapEthernetRun(batch, count, le, snaplen, fracLimit, fracScale);
       if (count >= cap) break;
       if (this.fill - this.pos < 16) {
         if (count > 0 && !this.eof) break;
@@ -442,7 +486,13 @@ export class CaptureReader {
       }
       let view = this.view;
       const p = this.pos;
-      const caplen = view.getUint32(p + 8, le);
+      let caplen = view.getUint32(p + 8, le);
+      let wire = view.getUint32(p + 12, le);
+      if (this.lengthsSwapped !== LENGTHS_IN_ORDER && (this.lengthsSwapped === LENGTHS_SWAPPED || caplen > wire)) {
+        const t = caplen;
+        caplen = wire;
+        wire = t;
+      }
       if (caplen > MAX_PCAP_RECORD) {
         this.fail(p, `record length ${caplen} exceeds the maximum of ${MAX_PCAP_RECORD} bytes`);
       }
@@ -457,7 +507,6 @@ export class CaptureReader {
       const q = this.pos;
       const sec = view.getUint32(q, le);
       let frac = view.getUint32(q + 4, le);
-      const wire = view.getUint32(q + 12, le);
       this.stats.records++;
       this.pos = q + 16 + caplen;
       let s = sec;
@@ -616,9 +665,18 @@ export class CaptureReader {
           if (len < 4) return this.skipShort();
           const be = ((d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!) >>> 0;
           const le = ((d[o + 3]! << 24) | (d[o + 2]! << 16) | (d[o + 1]! << 8) | d[o]!) >>> 0;
-          // AF_INET is 2 everywhere; AF_INET6 is 10 (Linux), 24, 28 or 30 (BSDs, macOS).
+          // NULL holds the writer's host-order AF value, LOOP network order: a value that fits
+          // one byte tells which. AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD, OpenBSD),
+          // 28 (FreeBSD), 30 (macOS) or 10 (Linux). Other families (ISO, IPX, AppleTalk...) are
+          // not IP: skipped and counted.
           const family = be <= 0xff ? be : le;
-          const type = family === 2 ? 0x0800 : 0x86dd;
+          let type: number;
+          if (family === 2) type = 0x0800;
+          else if (family === 24 || family === 28 || family === 30 || family === 10) type = 0x86dd;
+          else {
+            this.stats.skippedUnknownProtocol++;
+            return false;
+          }
           o -= 10;
           d.fill(0, o, o + 12);
           d[o + 12] = type >>> 8;
@@ -659,6 +717,10 @@ export class CaptureReader {
     const cap = batch.capacity;
     let count = 0;
     while (count < cap) {
+      if (this.section >= 0) {
+        count = this.le ? this.pcapngEthernetRun(batch, count, true) : this.pcapngEthernetRun(batch, count, false);
+        if (count >= cap) break;
+      }
       if (this.fill - this.pos < 12) {
         if (count > 0 && !this.eof) break;
         if (!this.ensure(12, 12)) {
@@ -737,6 +799,82 @@ export class CaptureReader {
     return count;
   }
 
+  /**
+   * The common pcapng case, inline: EPBs lying wholly in the buffer, on Ethernet interfaces with
+   * a decimal resolution of at most nanoseconds, with consistent lengths. Stops at the first
+   * block that needs the general path (any other block, incomplete, odd), which then handles it,
+   * errors included. The 64-bit tick division is div64() written out; the interface's constants
+   * are cached across consecutive blocks of the same interface.
+   */
+  private pcapngEthernetRun(batch: FrameBatch, count: number, le: boolean): number {
+    const v = this.view;
+    const fill = this.fill;
+    const cap = batch.capacity;
+    const base = this.sectionBase;
+    const ifCount = this.interfaces.length - base;
+    let p = this.pos;
+    let records = this.stats.records;
+    let bytes = 0;
+    let overSnap = 0;
+    let overWire = 0;
+    const start = count;
+    let cached = -1;
+    let div = 1;
+    let scale = 1;
+    let tsOffset = 0;
+    let snap = 0;
+    while (count < cap && fill - p >= 32) {
+      const total = v.getUint32(p + 4, le);
+      if (v.getUint32(p, le) !== PCAPNG_EPB || total < 32 || (total & 3) !== 0 || fill - p < total || total > MAX_PCAPNG_BLOCK) break;
+      if (v.getUint32(p + total - 4, le) !== total) break;
+      const iface = v.getUint32(p + 8, le);
+      const caplen = v.getUint32(p + 20, le);
+      if (iface >= ifCount || caplen > total - 32) break;
+      const global = base + iface;
+      if (global !== cached) {
+        if (this.ifLinkTypes[global] !== LINKTYPE_ETHERNET || this.ifTsKinds[global] !== TS_DECIMAL) break;
+        cached = global;
+        div = this.ifTsDivisors[global]!;
+        scale = this.ifTsScales[global]!;
+        tsOffset = this.ifTsOffsets[global]!;
+        snap = this.ifSnaplens[global]!;
+      }
+      const wire = v.getUint32(p + 24, le);
+      if (snap !== 0 && caplen > snap) overSnap++;
+      if (caplen > wire) overWire++;
+      const hi = v.getUint32(p + 12, le);
+      const lo = v.getUint32(p + 16, le);
+      const q1 = Math.floor(hi / div);
+      let r = hi - q1 * div;
+      let cur = r * 4194304 + (lo >>> 10);
+      const q2 = Math.floor(cur / div);
+      r = cur - q2 * div;
+      cur = r * 1024 + (lo & 1023);
+      const q3 = Math.floor(cur / div);
+      batch.offsets[count] = p + 28;
+      batch.lengths[count] = caplen;
+      batch.wireLengths[count] = wire;
+      batch.timestampSeconds[count] = q1 * 4294967296 + q2 * 1024 + q3 + tsOffset;
+      batch.timestampNanos[count] = (cur - q3 * div) * scale;
+      batch.sources[count] = global;
+      batch.ports[count] = 0;
+      batch.numbers[count] = ++records;
+      bytes += caplen;
+      count++;
+      p += total;
+    }
+    if (count === start) return count;
+    this.pos = p;
+    const st = this.stats;
+    st.records = records;
+    st.frames += count - start;
+    st.bytes += bytes;
+    st.caplenOverSnaplen += overSnap;
+    st.caplenOverWireLength += overWire;
+    batch.count = count;
+    return count;
+  }
+
   private readSectionHeader(q: number, total: number): void {
     if (total < 28) this.fail(q, `section header block too short (${total} bytes)`);
     const major = this.u16(q + 12);
@@ -755,19 +893,21 @@ export class CaptureReader {
     this.walkOptions(q, 16, total, opts);
     let resolution: string;
     let kind: number;
-    let bigTicks = 0n;
     let divisor = 1;
     let scale = 1;
     const r = opts.tsresol;
-    if ((r & 0x80) === 0 && r <= 9) {
+    const exp = r & 0x7f;
+    if ((r & 0x80) !== 0) {
+      kind = TS_BINARY;
+      resolution = `2^-${exp}`;
+    } else if (r <= 9) {
       kind = TS_DECIMAL;
       divisor = 10 ** r;
       scale = 10 ** (9 - r);
       resolution = `1e-${r}`;
     } else {
-      kind = TS_OTHER;
-      bigTicks = (r & 0x80) !== 0 ? 1n << BigInt(r & 0x7f) : 10n ** BigInt(r);
-      resolution = (r & 0x80) !== 0 ? `2^-${r & 0x7f}` : `1e-${r}`;
+      kind = TS_DECIMAL_FINE;
+      resolution = `1e-${r}`;
     }
     const index = this.addInterface(this.section, linkType, snaplen, resolution, opts.name, opts.description);
     this.ifLinkTypes[index] = linkType;
@@ -775,7 +915,7 @@ export class CaptureReader {
     this.ifTsKinds[index] = kind;
     this.ifTsDivisors[index] = divisor;
     this.ifTsScales[index] = scale;
-    this.ifTsBig[index] = bigTicks;
+    this.ifTsExps[index] = exp;
     this.ifTsOffsets[index] = opts.tsoffset;
   }
 
@@ -803,39 +943,87 @@ export class CaptureReader {
     }
   }
 
-  /** Convert a pcapng 64-bit tick count into tsSec/tsNsec for interface `index`. */
+  /**
+   * Convert a pcapng 64-bit tick count (hi, lo words) into tsSec/tsNsec for interface `index`,
+   * exactly and without BigInt: every intermediate value is an integer below 2^53.
+   */
   private convertTicks(index: number, hi: number, lo: number): void {
-    if (this.ifTsKinds[index] === TS_DECIMAL) {
-      const div = this.ifTsDivisors[index]!;
-      // Long division of the 64-bit value by div, 16 bits at a time: r < div <= 10^9, so every
-      // intermediate r * 65536 + digit stays below 2^46.
-      let r = 0;
-      let q = 0;
-      let cur = r * 65536 + (hi >>> 16);
-      let qd = Math.floor(cur / div);
-      r = cur - qd * div;
-      q = qd;
-      cur = r * 65536 + (hi & 0xffff);
-      qd = Math.floor(cur / div);
-      r = cur - qd * div;
-      q = q * 65536 + qd;
-      cur = r * 65536 + (lo >>> 16);
-      qd = Math.floor(cur / div);
-      r = cur - qd * div;
-      q = q * 65536 + qd;
-      cur = r * 65536 + (lo & 0xffff);
-      qd = Math.floor(cur / div);
-      r = cur - qd * div;
-      q = q * 65536 + qd;
-      this.tsSec = q + this.ifTsOffsets[index]!;
-      this.tsNsec = r * this.ifTsScales[index]!;
+    const kind = this.ifTsKinds[index];
+    if (kind === TS_DECIMAL) {
+      this.div64(hi, lo, this.ifTsDivisors[index]!);
+      this.tsSec = this.qHi * 4294967296 + this.qLo + this.ifTsOffsets[index]!;
+      this.tsNsec = this.qRem * this.ifTsScales[index]!;
       return;
     }
-    const ticks = (BigInt(hi) << 32n) | BigInt(lo);
-    const per = this.ifTsBig[index]!;
-    const sec = ticks / per;
-    this.tsSec = Number(sec) + this.ifTsOffsets[index]!;
-    this.tsNsec = Number(((ticks - sec * per) * 1_000_000_000n) / per);
+    if (kind === TS_DECIMAL_FINE) {
+      // floor(floor(t / a) / b) = floor(t / ab): divide down to nanoseconds, 10^9 at a time
+      // (at most 14 steps: exp <= 127), then split seconds and nanoseconds.
+      let h = hi;
+      let l = lo;
+      for (let e = this.ifTsExps[index]! - 9; e > 0; e -= 9) {
+        this.div64(h, l, 10 ** (e < 9 ? e : 9));
+        h = this.qHi;
+        l = this.qLo;
+      }
+      this.div64(h, l, 1e9);
+      this.tsSec = this.qHi * 4294967296 + this.qLo + this.ifTsOffsets[index]!;
+      this.tsNsec = this.qRem;
+      return;
+    }
+    // Binary: seconds = t >> k; nanoseconds = floor((t mod 2^k) * 10^9 / 2^k).
+    const k = this.ifTsExps[index]!;
+    let sec: number;
+    let nsec: number;
+    if (k < 32) {
+      sec = hi * 2 ** (32 - k) + Math.floor(lo / 2 ** k);
+      const rem = lo - Math.floor(lo / 2 ** k) * 2 ** k; // < 2^k <= 2^31
+      // 10^9 = 2^9 * 1953125: rem * 1953125 < 2^52 stays exact.
+      nsec = k < 9 ? Math.floor((rem * 1e9) / 2 ** k) : Math.floor((rem * 1953125) / 2 ** (k - 9));
+    } else {
+      const hiDiv = k < 64 ? 2 ** (k - 32) : 4294967296;
+      sec = k < 64 ? Math.floor(hi / hiDiv) : 0;
+      const remHi = k < 64 ? hi - sec * hiDiv : hi;
+      // (remHi:lo) * 10^9 in 16-bit limbs (each partial product < 2^47), then >> k.
+      const m = this.limbs;
+      let c = (lo & 0xffff) * 1e9;
+      m[0] = c % 65536;
+      c = (lo >>> 16) * 1e9 + Math.floor(c / 65536);
+      m[1] = c % 65536;
+      c = (remHi & 0xffff) * 1e9 + Math.floor(c / 65536);
+      m[2] = c % 65536;
+      c = (remHi >>> 16) * 1e9 + Math.floor(c / 65536);
+      m[3] = c % 65536;
+      c = Math.floor(c / 65536);
+      m[4] = c % 65536;
+      m[5] = Math.floor(c / 65536);
+      m[6] = 0;
+      m[7] = 0;
+      const j = k >>> 4;
+      const s = k & 15;
+      nsec = Math.floor(m[j]! / 2 ** s);
+      for (let i = j + 1; i < 8; i++) nsec += m[i]! * 2 ** (16 * (i - j) - s);
+    }
+    this.tsSec = sec + this.ifTsOffsets[index]!;
+    this.tsNsec = nsec;
+  }
+
+  /**
+   * Divide the 64-bit value (hi, lo) by d (1 <= d <= 10^9 < 2^30) into qHi, qLo (quotient words)
+   * and qRem. Long division with digits of 32, 22 and 10 bits: each partial dividend is below
+   * d * 2^22 < 2^52, so the float division rounds to within 1/(2d) of the exact quotient and
+   * Math.floor gives the exact digit.
+   */
+  private div64(hi: number, lo: number, d: number): void {
+    const q1 = Math.floor(hi / d);
+    let r = hi - q1 * d;
+    let cur = r * 4194304 + (lo >>> 10);
+    const q2 = Math.floor(cur / d);
+    r = cur - q2 * d;
+    cur = r * 1024 + (lo & 1023);
+    const q3 = Math.floor(cur / d);
+    this.qHi = q1;
+    this.qLo = q2 * 1024 + q3;
+    this.qRem = cur - q3 * d;
   }
 }
 
