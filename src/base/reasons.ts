@@ -25,6 +25,7 @@ export const DROP_REASONS = [
   'ttl-expired',
   'unknown-port',
   'unsupported-link-type',
+  'unknown-mac',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 export const DROP_REASON_COUNT = DROP_REASONS.length;
