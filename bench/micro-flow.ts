@@ -1,0 +1,221 @@
+/**
+ * Micro benchmarks of the unified flow table (src/flow/table.ts), tinybench 6:
+ *
+ *   node dist/bench/micro-flow.js            # all
+ *   node dist/bench/micro-flow.js '1M'       # those whose name matches the regex
+ *
+ * Cases: lookup hit with 1k, 64k and 1M live flows (and lookup + touch, the whole fast path, at
+ * 64k), lookup miss, and insert + remove in steady state (each iteration installs 1,024 new flows
+ * and removes the 1,024 of the previous iteration), for single entries and pairs.
+ *
+ * As in bench/micro.ts, every iteration processes a batch of 1,024 operations because the timer
+ * saturates below ~100 ns; figures are per operation (mean iteration time / 1,024). Keys are real
+ * flow keys (IPv4/TCP layout of src/frame/batch.ts, port id in word 11) hashed by parse/'s
+ * symmetric flowHash, built from a seeded PRNG. Lookups read their keys from a probe stream laid
+ * out like a batch's `keys` column, in an order unrelated to the insertion order, so the table's
+ * entries are visited at random (as real traffic does) while the key words stream sequentially
+ * (as a freshly parsed batch does). Results fold into a printed sink so the JIT keeps the work.
+ */
+import { Bench } from 'tinybench';
+import { Prng } from '../src/base/bytes.js';
+import { FLOW_KEY_WORDS, L3_KIND_IPV4 } from '../src/frame/batch.js';
+import { FlowTable } from '../src/flow/table.js';
+import { flowHash } from '../src/parse/parse.js';
+
+const OPS = 1024;
+const W = FLOW_KEY_WORDS;
+
+interface Flows {
+  keys: Uint32Array;
+  hashes: Uint32Array;
+  count: number;
+}
+
+/** `count` distinct IPv4/TCP flow keys (source address carries the index, so they are distinct). */
+function makeFlows(count: number, seed: number, salt: number): Flows {
+  const rng = new Prng(seed);
+  const keys = new Uint32Array(count * W);
+  const hashes = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    const k = i * W;
+    keys[k] = ((salt << 24) | (i & 0xffffff)) >>> 0; // salt keeps key sets disjoint
+    keys[k + 4] = (0xc6336400 | rng.below(256)) >>> 0;
+    keys[k + 8] = ((1024 + rng.below(64000)) << 16) | [80, 443, 53, 8080][rng.below(4)]!;
+    keys[k + 9] = (L3_KIND_IPV4 << 24) | (6 << 16);
+    keys[k + 11] = (rng.below(4) << 16) | 0x0800;
+    hashes[i] = flowHash(keys, k);
+  }
+  return { keys, hashes, count };
+}
+
+/** `length` keys picked at random from `flows` (shuffled order), packed like a batch column. */
+function probeStream(flows: Flows, length: number, seed: number): Flows {
+  const rng = new Prng(seed);
+  const keys = new Uint32Array(length * W);
+  const hashes = new Uint32Array(length);
+  // A random permutation when the stream covers the set, random picks otherwise.
+  const order = new Int32Array(length);
+  for (let i = 0; i < length; i++) order[i] = i % flows.count;
+  for (let i = length - 1; i > 0; i--) {
+    const j = rng.below(i + 1);
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  for (let i = 0; i < length; i++) {
+    const src = order[i]!;
+    keys.set(flows.keys.subarray(src * W, src * W + W), i * W);
+    hashes[i] = flows.hashes[src]!;
+  }
+  return { keys, hashes, count: length };
+}
+
+function filledTable(flows: Flows, capacity: number): FlowTable {
+  const t = new FlowTable({ capacity, whenFull: 'drop' });
+  for (let i = 0; i < flows.count; i++) {
+    if (t.insert(flows.keys, i * W, flows.hashes[i]!, 0, 3600, i, 1) < 0) throw new Error('bench table full');
+  }
+  return t;
+}
+
+let sink = 0;
+const NOW = 1;
+
+async function main(): Promise<void> {
+  const filter = process.argv[2] ? new RegExp(process.argv[2]) : null;
+  const bench = new Bench({ name: 'vfp-engine flow table', time: 500 });
+  const notes: string[] = [];
+  const want = (name: string): boolean => !filter || filter.test(name);
+  const add = (name: string, fn: () => void): void => {
+    if (want(name)) bench.add(name, fn);
+  };
+
+  // ---- lookup hit at three table sizes -----------------------------------------------------------
+  for (const [label, n] of [['1k', 1024], ['64k', 65536], ['1M', 1 << 20]] as const) {
+    const names = [`lookup hit, ${label} flows`, `lookupBatch hit, ${label} flows`, ...(label === '64k' ? ['lookup + touch, 64k flows', 'lookup miss, 64k flows'] : [])];
+    if (label === '1M') names.push('lookup miss, 1M flows');
+    if (!names.some(want)) continue;
+    const flows = makeFlows(n, 1, 10);
+    const table = filledTable(flows, n);
+    notes.push(`${label} flows: ${table.entrySize.toFixed(1)} bytes/entry, ${(table.memorySize / 2 ** 20).toFixed(1)} MiB, ${table.slotCount} slots`);
+    const stream = probeStream(flows, Math.max(n, 64 * OPS), 2);
+    const batches = stream.count / OPS;
+    let b = 0;
+    add(`lookup hit, ${label} flows`, () => {
+      const keys = stream.keys;
+      const hashes = stream.hashes;
+      const base = b * OPS;
+      b = b + 1 === batches ? 0 : b + 1;
+      let x = 0;
+      for (let i = 0; i < OPS; i++) x ^= table.lookup(keys, (base + i) * W, hashes[base + i]!, NOW);
+      sink ^= x;
+    });
+    const out = new Int32Array(OPS);
+    let bb = 0;
+    add(`lookupBatch hit, ${label} flows`, () => {
+      const base = bb * OPS;
+      bb = bb + 1 === batches ? 0 : bb + 1;
+      sink ^= table.lookupBatch(stream.keys.subarray(base * W, (base + OPS) * W), stream.hashes.subarray(base, base + OPS), OPS, NOW, out);
+      sink ^= out[OPS - 1]!;
+    });
+    if (label === '64k') {
+      let bt = 0;
+      add('lookup + touch, 64k flows', () => {
+        const keys = stream.keys;
+        const hashes = stream.hashes;
+        const base = bt * OPS;
+        bt = bt + 1 === batches ? 0 : bt + 1;
+        let x = 0;
+        for (let i = 0; i < OPS; i++) {
+          const h = table.lookup(keys, (base + i) * W, hashes[base + i]!, NOW);
+          if (h >= 0) table.touch(h, NOW, 60, 0x10);
+          x ^= h;
+        }
+        sink ^= x;
+      });
+    }
+    if (label === '64k' || label === '1M') {
+      const misses = makeFlows(64 * OPS, 3, 20);
+      let bm = 0;
+      add(`lookup miss, ${label} flows`, () => {
+        const keys = misses.keys;
+        const hashes = misses.hashes;
+        const base = bm * OPS;
+        bm = bm + 1 === 64 ? 0 : bm + 1;
+        let x = 0;
+        for (let i = 0; i < OPS; i++) x ^= table.lookup(keys, (base + i) * W, hashes[base + i]!, NOW);
+        sink ^= x;
+      });
+    }
+  }
+
+  // ---- insert + remove in steady state ------------------------------------------------------------
+  for (const [label, n] of [['64k', 65536], ['1M', 1 << 20]] as const) {
+    const single = `insert + remove, ${label} flows`;
+    const paired = `insertPair + remove, ${label} flows`;
+    if (!want(single) && !want(paired)) continue;
+    const flows = makeFlows(n, 4, 30);
+    const fresh = makeFlows(64 * OPS, 5, 40);
+    const reverse = makeFlows(64 * OPS, 6, 50);
+    if (want(single)) {
+      const table = filledTable(flows, n + 2 * OPS);
+      const previous = new Int32Array(OPS).fill(-1);
+      let b = 0;
+      add(single, () => {
+        const base = b * OPS;
+        b = b + 1 === 64 ? 0 : b + 1;
+        for (let i = 0; i < OPS; i++) {
+          if (previous[i]! >= 0) table.remove(previous[i]!);
+          previous[i] = table.insert(fresh.keys, (base + i) * W, fresh.hashes[base + i]!, NOW, 30, i, 1);
+        }
+        sink ^= previous[OPS - 1]!;
+      });
+    }
+    if (want(paired)) {
+      const table = filledTable(flows, n + 4 * OPS);
+      const previous = new Int32Array(OPS).fill(-1);
+      let b = 0;
+      add(paired, () => {
+        const base = b * OPS;
+        b = b + 1 === 64 ? 0 : b + 1;
+        for (let i = 0; i < OPS; i++) {
+          if (previous[i]! >= 0) table.remove(previous[i]!);
+          const k = (base + i) * W;
+          previous[i] = table.insertPair(fresh.keys, k, fresh.hashes[base + i]!, reverse.keys, k, reverse.hashes[base + i]!, NOW, 30, i, -i, 1);
+        }
+        sink ^= previous[OPS - 1]!;
+      });
+    }
+  }
+
+  if (bench.tasks.length === 0) {
+    process.stderr.write(`micro-flow: nothing matches ${String(filter)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  await bench.run();
+
+  const rows: Array<Record<string, string>> = [];
+  for (const task of bench.tasks) {
+    const r = task.result;
+    if (r.state !== 'completed') {
+      rows.push({ name: task.name, state: r.state });
+      continue;
+    }
+    const nsPerOp = (r.latency.mean * 1e6) / OPS;
+    rows.push({
+      name: task.name,
+      'ns/op': nsPerOp.toFixed(1),
+      'Mops/s': (1e3 / nsPerOp).toFixed(2),
+      'batch p50 (µs)': (r.latency.p50! * 1e3).toFixed(1),
+      'rme %': r.latency.rme.toFixed(2),
+      samples: String(r.latency.samplesCount),
+    });
+  }
+  console.log(`${bench.name}: ${OPS} operations per iteration, node ${process.version}`);
+  console.table(rows);
+  for (const note of notes) console.log(note);
+  console.log(`(sink ${sink >>> 0})`);
+}
+
+await main();

@@ -1,0 +1,201 @@
+/**
+ * The flow table against a reference model (a Map from key id to the entry's expected state) over
+ * 200,000 random operations per case: lookups (with expiry on the packet clock), inserts over
+ * existing keys, pairs, touches with RSTs, explicit removals and budgeted sweeps whose hand the
+ * model follows exactly. Every answer and every returned handle is compared; every 2,000 steps the
+ * whole table is compared with the model and `validate()` checks the index (backward-shift
+ * deletion must never cut an entry off from its home slot). The universe of keys is as large as
+ * the capacity, so the table never fills here (full tables: table.test.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { Prng } from '../../src/base/bytes.js';
+import { FlowTable, type FlowCounter } from '../../src/flow/table.js';
+import { W, makeKeys, mixHash } from './helpers.js';
+
+interface ModelEntry {
+  handle: number;
+  peer: number; // key id of the peer, -1 when single
+  expiry: number;
+  ttl: number;
+  closing: boolean;
+  flags: number;
+  packets: number;
+  bytes: number;
+  action: number;
+  generation: number;
+}
+
+const RST_TIMEOUT = 5;
+const TTLS = [0, 0.3, 1, 2, 10, 60];
+
+function runModel(name: string, opts: { capacity: number; maxLoad: number; hash: 'mix' | 'poor'; seed: number; ops: number }): void {
+  it(name, () => {
+    const { capacity, maxLoad, seed, ops } = opts;
+    const universe = capacity; // never more live keys than capacity: the table never fills
+    const keys = makeKeys(universe, seed);
+    const hashes = new Uint32Array(universe);
+    for (let i = 0; i < universe; i++) hashes[i] = opts.hash === 'mix' ? mixHash(keys, i * W) : (i * 7) % 41; // poor: 41 distinct hashes
+    const table = new FlowTable({ capacity, whenFull: 'drop', rstTimeout: RST_TIMEOUT, maxLoad });
+    const model = new Map<number, ModelEntry>();
+    const byHandle = new Int32Array(capacity).fill(-1);
+    const expected: Record<FlowCounter, number> = { lookups: 0, hits: 0, inserted: 0, replaced: 0, removed: 0, expired: 0, evicted: 0, full: 0 };
+    let sweepHand = 0;
+    let now = 0;
+    const rng = new Prng(seed ^ 0x5eed);
+
+    const removeModel = (id: number): number => {
+      const e = model.get(id)!;
+      model.delete(id);
+      byHandle[e.handle] = -1;
+      if (e.peer >= 0) {
+        const p = model.get(e.peer)!;
+        model.delete(e.peer);
+        byHandle[p.handle] = -1;
+        return 2;
+      }
+      return 1;
+    };
+    const addModel = (id: number, handle: number, ttl: number, action: number, generation: number, peer: number): void => {
+      if (handle < 0) expect(handle, 'insert refused').toBeGreaterThanOrEqual(0);
+      if (byHandle[handle] !== -1) expect(byHandle[handle], 'a new entry got a handle still in use').toBe(-1);
+      byHandle[handle] = id;
+      model.set(id, { handle, peer, expiry: now + ttl, ttl, closing: false, flags: 0, packets: 0, bytes: 0, action, generation });
+    };
+
+    const checkAll = (): void => {
+      expect(table.validate()).toBeNull();
+      expect(table.count).toBe(model.size);
+      // Plain comparisons, one expect: a per-field expect costs more than the table.
+      let problem = '';
+      for (const [id, e] of model) {
+        const h = table.find(keys, id * W, hashes[id]!);
+        const peer = e.peer < 0 ? -1 : model.get(e.peer)!.handle;
+        if (h !== e.handle) problem = `key ${id}: handle ${h}, model ${e.handle}`;
+        else if (table.expiries[h] !== e.expiry) problem = `key ${id}: expiry ${table.expiries[h]}, model ${e.expiry}`;
+        else if (table.peers[h] !== peer) problem = `key ${id}: peer ${table.peers[h]}, model ${peer}`;
+        else if (table.tcpFlags[h] !== e.flags || table.packets[h] !== e.packets || table.bytes[h] !== e.bytes) problem = `key ${id}: counts`;
+        else if (table.actions[h] !== e.action || table.generations[h] !== e.generation) problem = `key ${id}: action/generation`;
+        if (problem) break;
+      }
+      expect(problem).toBe('');
+      for (const name of Object.keys(expected) as FlowCounter[]) expect(table.counter(name), name).toBe(expected[name]);
+    };
+
+    for (let step = 0; step < ops; step++) {
+      now += rng.below(50) / 1000;
+      const id = rng.below(universe);
+      const k = id * W;
+      const r = rng.below(100);
+      if (r < 35) {
+        // lookup, then touch on a hit (the pipeline's fast path)
+        expected.lookups++;
+        const e = model.get(id);
+        let want = -1;
+        if (e && e.expiry < now) expected.expired += removeModel(id);
+        else if (e) {
+          want = e.handle;
+          expected.hits++;
+        }
+        const h = table.lookup(keys, k, hashes[id]!, now);
+        if (h !== want) expect(h, `lookup of key ${id} at step ${step}`).toBe(want);
+        if (h >= 0 && rng.below(2) === 0) {
+          const flags = rng.below(100) < 3 ? 0x04 : rng.below(2) === 0 ? 0x10 : 0x18;
+          const bytes = 60 + rng.below(1400);
+          table.touch(h, now, bytes, flags);
+          const me = model.get(id)!;
+          const peer = me.peer >= 0 ? model.get(me.peer)! : null;
+          me.packets++;
+          me.bytes += bytes;
+          me.flags |= flags;
+          if (flags & 0x04) {
+            const cut = now + RST_TIMEOUT;
+            me.closing = true;
+            me.expiry = Math.min(me.expiry, cut);
+            if (peer) {
+              peer.closing = true;
+              peer.expiry = Math.min(peer.expiry, cut);
+            }
+          } else if (!me.closing) {
+            const ne = now + me.ttl;
+            if (ne > me.expiry) {
+              me.expiry = ne;
+              if (peer) peer.expiry = ne;
+            }
+          }
+        }
+      } else if (r < 55) {
+        // single insert (replaces an existing key with its peer)
+        const ttl = TTLS[rng.below(TTLS.length)]!;
+        const action = rng.below(1000);
+        const gen = rng.below(5);
+        if (model.has(id)) expected.replaced += removeModel(id);
+        const h = table.insert(keys, k, hashes[id]!, now, ttl, action, gen);
+        addModel(id, h, ttl, action, gen, -1);
+        expected.inserted++;
+      } else if (r < 75) {
+        // pair: forward id, reverse another key (sometimes the same key: a single entry)
+        const rid = rng.below(20) === 0 ? id : rng.below(universe);
+        const ttl = TTLS[rng.below(TTLS.length)]!;
+        const fa = rng.below(1000);
+        const ra = rng.below(1000);
+        const gen = rng.below(5);
+        if (model.has(id)) expected.replaced += removeModel(id);
+        if (rid !== id && model.has(rid)) expected.replaced += removeModel(rid);
+        const f = table.insertPair(keys, k, hashes[id]!, keys, rid * W, hashes[rid]!, now, ttl, fa, ra, gen);
+        if (rid === id) {
+          addModel(id, f, ttl, fa, gen, -1);
+          expected.inserted++;
+        } else {
+          const rh = table.peers[f]!;
+          addModel(id, f, ttl, fa, gen, rid);
+          addModel(rid, rh, ttl, ra, gen, id);
+          expected.inserted += 2;
+        }
+      } else if (r < 88) {
+        // explicit removal (of either side of a pair)
+        const e = model.get(id);
+        if (e) {
+          const n = removeModel(id);
+          expected.removed += n;
+          const got = table.remove(e.handle);
+          if (got !== n) expect(got).toBe(n);
+        } else {
+          const got = table.find(keys, k, hashes[id]!);
+          if (got !== -1) expect(got).toBe(-1);
+        }
+      } else if (r < 97) {
+        // budgeted sweep: the model walks the same hand over the handles
+        const budget = rng.below(64);
+        let n = Math.min(budget, capacity);
+        let removed = 0;
+        while (n-- > 0) {
+          const h = sweepHand;
+          sweepHand = sweepHand + 1 === capacity ? 0 : sweepHand + 1;
+          const mid = byHandle[h]!;
+          if (mid >= 0 && model.get(mid)!.expiry < now) removed += removeModel(mid);
+        }
+        expected.expired += removed;
+        const got = table.sweep(now, budget);
+        if (got !== removed) expect(got).toBe(removed);
+      } else {
+        // a caller-side rewrite of a live entry's generation and action (resimulation in place)
+        const e = model.get(id);
+        if (e) {
+          e.generation = (e.generation + 1) >>> 0;
+          table.generations[e.handle] = e.generation;
+        }
+      }
+      if (step % 2000 === 1999) checkAll();
+    }
+    checkAll();
+    // Something of every kind happened.
+    for (const name of ['hits', 'inserted', 'replaced', 'removed', 'expired'] as const) expect(table.counter(name)).toBeGreaterThan(100);
+  });
+}
+
+describe('flow table against a reference model (200k operations each)', () => {
+  runModel('well-mixed hash, load <= 0.5', { capacity: 3000, maxLoad: 0.5, hash: 'mix', seed: 1, ops: 200_000 });
+  runModel('well-mixed hash, load <= 0.75', { capacity: 3000, maxLoad: 0.75, hash: 'mix', seed: 2, ops: 200_000 });
+  runModel('poor hash (41 values: long collision runs), load <= 0.75', { capacity: 1500, maxLoad: 0.75, hash: 'poor', seed: 3, ops: 200_000 });
+  runModel('tiny table (capacity 7)', { capacity: 7, maxLoad: 0.5, hash: 'mix', seed: 4, ops: 50_000 });
+});

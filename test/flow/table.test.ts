@@ -1,0 +1,551 @@
+/**
+ * The flow table case by case: pairs (both or neither, removal takes the peer, touch refreshes
+ * both, RST cuts the expiry and stops extensions), full tables ('drop' and 'evict-idle'), budgeted
+ * sweeps, keys that differ in one word (the port half of word 11 included), equal hashes for
+ * different keys, tiny capacities, handle stability, replacement, counters and options.
+ * The random-operation comparison with a reference model is in table-model.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { Prng } from '../../src/base/bytes.js';
+import { FLOW_KEY_WORDS } from '../../src/frame/batch.js';
+import { FLOW_COUNTERS, FLOW_STATE_CLOSING, FlowCounterId, FlowTable } from '../../src/flow/table.js';
+import { W, keyString, makeKeys, mixHash } from './helpers.js';
+
+const keys = makeKeys(24_000, 11);
+const hashOf = (i: number): number => mixHash(keys, i * W);
+const ins = (t: FlowTable, i: number, now = 0, ttl = 10, action = i): number => t.insert(keys, i * W, hashOf(i), now, ttl, action, 1);
+const pair = (t: FlowTable, f: number, r: number, now = 0, ttl = 10): number =>
+  t.insertPair(keys, f * W, hashOf(f), keys, r * W, hashOf(r), now, ttl, 100 + f, 100 + r, 1);
+const look = (t: FlowTable, i: number, now = 0): number => t.lookup(keys, i * W, hashOf(i), now);
+
+describe('flow table: basics', () => {
+  it('counter ids follow the list (the hot paths use literal ids)', () => {
+    expect(FLOW_COUNTERS).toEqual(['lookups', 'hits', 'inserted', 'replaced', 'removed', 'expired', 'evicted', 'full']);
+    FLOW_COUNTERS.forEach((name, id) => expect(FlowCounterId[name]).toBe(id));
+    const t = new FlowTable({ capacity: 8, whenFull: 'drop' });
+    ins(t, 0);
+    look(t, 0);
+    look(t, 1);
+    t.remove(look(t, 0));
+    expect(Array.from(t.counters)).toEqual([3, 2, 1, 0, 1, 0, 0, 0]);
+  });
+
+  it('insert, lookup, fields, remove', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    const h = t.insert(keys, 5 * W, hashOf(5), 100, 30, 777, 42);
+    expect(h).toBeGreaterThanOrEqual(0);
+    expect(t.count).toBe(1);
+    expect(t.size).toBe(1);
+    expect(look(t, 5, 100)).toBe(h);
+    expect(t.actions[h]).toBe(777);
+    expect(t.generations[h]).toBe(42);
+    expect(t.expiries[h]).toBe(130);
+    expect(t.ttls[h]).toBe(30);
+    expect(t.peers[h]).toBe(-1);
+    expect(t.createdAt[h]).toBe(100);
+    expect(t.lastSeenAt[h]).toBe(100);
+    expect(t.userData[h]).toBe(0);
+    const out = new Uint32Array(W + 3);
+    t.copyKey(h, out, 3);
+    expect(keyString(out, 3)).toBe(keyString(keys, 5 * W));
+    expect(look(t, 6, 100)).toBe(-1);
+    expect(t.remove(h)).toBe(1);
+    expect(t.remove(h)).toBe(0); // already free: no-op
+    expect(t.remove(-1)).toBe(0);
+    expect(look(t, 5, 100)).toBe(-1);
+    expect(t.count).toBe(0);
+    expect(t.validate()).toBeNull();
+  });
+
+  it('expiry is strict: alive at now == expiry, removed and counted after', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    const h = ins(t, 1, 0, 2);
+    expect(look(t, 1, 2)).toBe(h);
+    expect(look(t, 1, 2.000001)).toBe(-1);
+    expect(t.counter('expired')).toBe(1);
+    expect(t.count).toBe(0);
+    expect(t.find(keys, W, hashOf(1))).toBe(-1);
+  });
+
+  it('touch counts packets, bytes and flags and refreshes the idle expiry, never backwards', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    const h = ins(t, 1, 0, 10);
+    t.touch(h, 3, 100, 0x02);
+    t.touch(h, 4, 60, 0x10);
+    expect(t.packets[h]).toBe(2);
+    expect(t.bytes[h]).toBe(160);
+    expect(t.tcpFlags[h]).toBe(0x12);
+    expect(t.expiries[h]).toBe(14);
+    expect(t.lastSeenAt[h]).toBe(4);
+    t.touch(h, 1, 60, 0); // an out-of-order timestamp does not shorten the flow
+    expect(t.expiries[h]).toBe(14);
+    expect(look(t, 1, 13.5)).toBe(h);
+  });
+
+  it('insert over an existing key replaces it (new values, counted replaced)', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    const h = t.insert(keys, 0, hashOf(0), 0, 10, 1, 1);
+    t.touch(h, 1, 100, 0x10);
+    const h2 = t.insert(keys, 0, hashOf(0), 2, 20, 2, 2);
+    expect(t.count).toBe(1);
+    expect(look(t, 0, 2)).toBe(h2);
+    expect(t.actions[h2]).toBe(2);
+    expect(t.generations[h2]).toBe(2);
+    expect(t.packets[h2]).toBe(0);
+    expect(t.expiries[h2]).toBe(22);
+    expect(t.counter('replaced')).toBe(1);
+    expect(t.validate()).toBeNull();
+  });
+
+  it('options are validated', () => {
+    expect(() => new FlowTable({ capacity: 0, whenFull: 'drop' })).toThrow(RangeError);
+    expect(() => new FlowTable({ capacity: 1.5, whenFull: 'drop' })).toThrow(/capacity/);
+    expect(() => new FlowTable({ capacity: 8, whenFull: 'nope' as 'drop' })).toThrow(/whenFull/);
+    expect(() => new FlowTable({ capacity: 8, whenFull: 'drop', maxLoad: 0.9 })).toThrow(/maxLoad/);
+    expect(() => new FlowTable({ capacity: 8, whenFull: 'drop', rstTimeout: -1 })).toThrow(/rstTimeout/);
+    expect(() => new FlowTable({ capacity: 8, whenFull: 'drop', evictSample: 0 })).toThrow(/evictSample/);
+  });
+
+  it('the index stays within its load bound; memory per entry is reported', () => {
+    for (const capacity of [1, 2, 3, 1000, 1024, 65536]) {
+      const t = new FlowTable({ capacity, whenFull: 'drop' });
+      expect(t.slotCount).toBeGreaterThanOrEqual(2);
+      expect(capacity / t.slotCount).toBeLessThanOrEqual(0.5);
+      const t75 = new FlowTable({ capacity, whenFull: 'drop', maxLoad: 0.75 });
+      expect(capacity / t75.slotCount).toBeLessThanOrEqual(0.75);
+    }
+    const t = new FlowTable({ capacity: 65536, whenFull: 'drop' });
+    // 48 key + 4 hash + 4 action + 4 generation + 6 x 8 doubles + 4 peer + 4 userData + 2 bytes
+    // + 4 free stack + 16 index (2 slots of 8 bytes) = 138, plus the counters.
+    expect(Math.round(t.entrySize)).toBe(138);
+  });
+});
+
+describe('flow table: lookupBatch', () => {
+  it('gives the same handles, expiries and counters as one lookup per key', () => {
+    const n = 3000;
+    const a = new FlowTable({ capacity: 4096, whenFull: 'drop' });
+    const b = new FlowTable({ capacity: 4096, whenFull: 'drop' });
+    const rng = new Prng(9);
+    for (let i = 0; i < n; i++) {
+      const ttl = 1 + rng.below(10);
+      if (i % 3 === 0 && i + 1 < n) {
+        pair(a, i, i + 1, 0, ttl);
+        pair(b, i, i + 1, 0, ttl);
+        i++;
+      } else {
+        ins(a, i, 0, ttl);
+        ins(b, i, 0, ttl);
+      }
+    }
+    // a batch-like column of 1,024 keys: hits, misses (keys never inserted) and repeats
+    const count = 1024;
+    const batchKeys = new Uint32Array(count * W);
+    const batchHashes = new Uint32Array(count);
+    for (let i = 0; i < count; i++) {
+      const id = rng.below(4) === 0 ? 10_000 + rng.below(5000) : rng.below(n);
+      batchKeys.set(keys.subarray(id * W, id * W + W), i * W);
+      batchHashes[i] = hashOf(id);
+    }
+    for (const now of [0.5, 3, 6, 20]) {
+      const out = new Int32Array(count);
+      const hits = b.lookupBatch(batchKeys, batchHashes, count, now, out);
+      let want = 0;
+      for (let i = 0; i < count; i++) {
+        const h = a.lookup(batchKeys, i * W, batchHashes[i]!, now);
+        if (h >= 0) want++;
+        if (out[i] !== h) expect(out[i], `frame ${i} at ${now}`).toBe(h);
+      }
+      expect(hits).toBe(want);
+      expect(Array.from(b.counters)).toEqual(Array.from(a.counters));
+      expect(b.count).toBe(a.count);
+      expect(b.validate()).toBeNull();
+    }
+    expect(a.counter('expired')).toBeGreaterThan(0);
+    expect(b.lookupBatch(batchKeys, batchHashes, 0, 0, new Int32Array(0))).toBe(0);
+  });
+});
+
+describe('flow table: pairs', () => {
+  it('insertPair makes two entries naming each other, returns the forward one', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    const f = pair(t, 1, 2, 0, 10);
+    const r = t.peers[f]!;
+    expect(t.peers[r]).toBe(f);
+    expect(look(t, 1)).toBe(f);
+    expect(look(t, 2)).toBe(r);
+    expect(t.actions[f]).toBe(101);
+    expect(t.actions[r]).toBe(102);
+    expect(t.count).toBe(2);
+    expect(t.counter('inserted')).toBe(2);
+    expect(t.validate()).toBeNull();
+  });
+
+  it('removing either side removes both', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    const f = pair(t, 1, 2);
+    expect(t.remove(f)).toBe(2);
+    expect(look(t, 1)).toBe(-1);
+    expect(look(t, 2)).toBe(-1);
+    const f2 = pair(t, 3, 4);
+    expect(t.remove(t.peers[f2]!)).toBe(2);
+    expect(t.count).toBe(0);
+    expect(t.counter('removed')).toBe(4);
+    expect(t.validate()).toBeNull();
+  });
+
+  it('an expired pair is removed whole by a lookup of either side', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    pair(t, 1, 2, 0, 5);
+    expect(look(t, 2, 6)).toBe(-1);
+    expect(t.count).toBe(0);
+    expect(t.counter('expired')).toBe(2);
+  });
+
+  it('touch on one side refreshes both', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    const f = pair(t, 1, 2, 0, 10);
+    const r = t.peers[f]!;
+    t.touch(r, 8, 60, 0x10); // reply traffic keeps the forward entry alive too
+    expect(t.expiries[f]).toBe(18);
+    expect(t.expiries[r]).toBe(18);
+    expect(look(t, 1, 15)).toBe(f);
+    expect(t.packets[r]).toBe(1);
+    expect(t.packets[f]).toBe(0);
+  });
+
+  it('a RST cuts the pair to rstTimeout and later packets do not extend it', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop', rstTimeout: 5 });
+    const f = pair(t, 1, 2, 0, 1800);
+    const r = t.peers[f]!;
+    t.touch(f, 10, 60, 0x10);
+    expect(t.expiries[r]).toBe(1810);
+    t.touch(r, 20, 40, 0x14); // RST+ACK from the other side
+    expect(t.expiries[f]).toBe(25);
+    expect(t.expiries[r]).toBe(25);
+    expect(t.states[f]! & FLOW_STATE_CLOSING).toBeTruthy();
+    expect(t.states[r]! & FLOW_STATE_CLOSING).toBeTruthy();
+    t.touch(f, 22, 60, 0x10); // a trailing ACK still hits, but does not revive the flow
+    t.touch(f, 23, 40, 0x04); // nor does a second RST push the cut later
+    expect(t.expiries[f]).toBe(25);
+    expect(look(t, 1, 24)).toBe(f);
+    expect(look(t, 2, 25.5)).toBe(-1);
+    expect(t.count).toBe(0);
+  });
+
+  it('a RST never lengthens a flow whose expiry is already shorter', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop', rstTimeout: 5 });
+    const f = pair(t, 1, 2, 0, 2);
+    t.touch(f, 1, 40, 0x04);
+    expect(t.expiries[f]).toBe(2);
+    expect(t.expiries[t.peers[f]!]).toBe(2);
+  });
+
+  it('a new pair replaces the old pair and any single entry of either key', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    pair(t, 1, 2);
+    pair(t, 3, 4);
+    ins(t, 5);
+    // forward key was 1 (peer 2), reverse key was 4 (peer 3): all four old entries go
+    const f = t.insertPair(keys, 1 * W, hashOf(1), keys, 4 * W, hashOf(4), 1, 10, 7, 8, 2);
+    expect(t.count).toBe(3);
+    expect(look(t, 2)).toBe(-1);
+    expect(look(t, 3)).toBe(-1);
+    expect(look(t, 1)).toBe(f);
+    expect(look(t, 4)).toBe(t.peers[f]);
+    expect(t.generations[f]).toBe(2);
+    expect(t.counter('replaced')).toBe(4);
+    // re-running the slow path for the same pair (policy change) replaces it in place
+    const f2 = t.insertPair(keys, 1 * W, hashOf(1), keys, 4 * W, hashOf(4), 2, 10, 9, 10, 3);
+    expect(t.count).toBe(3);
+    expect(t.actions[f2]).toBe(9);
+    expect(t.actions[t.peers[f2]!]).toBe(10);
+    const s = t.insertPair(keys, 5 * W, hashOf(5), keys, 6 * W, hashOf(6), 2, 10, 1, 2, 3);
+    expect(t.count).toBe(4); // the single entry of key 5 became the forward side of a pair
+    expect(look(t, 6)).toBe(t.peers[s]);
+    expect(t.validate()).toBeNull();
+  });
+
+  it('a pair whose two keys are equal becomes one single entry', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    const copy = new Uint32Array(W);
+    copy.set(keys.subarray(7 * W, 8 * W));
+    const h = t.insertPair(keys, 7 * W, hashOf(7), copy, 0, hashOf(7), 0, 10, 1, 2, 1);
+    expect(t.count).toBe(1);
+    expect(t.peers[h]).toBe(-1);
+    expect(t.actions[h]).toBe(1);
+  });
+
+  it('the generation is stored for the caller to compare (lazy resimulation)', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    const current = 3;
+    const f = t.insertPair(keys, 1 * W, hashOf(1), keys, 2 * W, hashOf(2), 0, 10, 1, 2, 2);
+    // caller: hit with an older generation -> slow path again -> new pair over the old one
+    const h = look(t, 2, 1);
+    expect(t.generations[h]).toBeLessThan(current);
+    const f2 = t.insertPair(keys, 1 * W, hashOf(1), keys, 2 * W, hashOf(2), 1, 10, 5, 6, current);
+    expect(t.generations[look(t, 2, 1)]).toBe(current);
+    expect(t.generations[f2]).toBe(current);
+    expect(t.count).toBe(2);
+    expect(t.isLive(f) ? t.actions[f] : -1).not.toBe(1); // the old forward entry is gone
+  });
+});
+
+describe('flow table: full tables', () => {
+  it("'drop' refuses the insert (-1, counted full) and keeps what it has", () => {
+    const t = new FlowTable({ capacity: 4, whenFull: 'drop' });
+    const hs = [0, 1, 2, 3].map((i) => ins(t, i, 0, 100));
+    expect(new Set(hs).size).toBe(4);
+    expect(ins(t, 4, 1, 100)).toBe(-1);
+    expect(t.counter('full')).toBe(1);
+    expect(t.count).toBe(4);
+    for (let i = 0; i < 4; i++) expect(look(t, i, 1)).toBe(hs[i]);
+    // replacing an existing key needs no new room
+    expect(ins(t, 2, 1, 100)).toBeGreaterThanOrEqual(0);
+    expect(t.validate()).toBeNull();
+  });
+
+  it("'drop' installs a pair wholly or not at all", () => {
+    const t = new FlowTable({ capacity: 5, whenFull: 'drop' });
+    for (let i = 0; i < 4; i++) ins(t, i, 0, 100);
+    expect(pair(t, 10, 11, 1)).toBe(-1); // one free entry: neither is installed
+    expect(t.count).toBe(4);
+    expect(look(t, 10, 1)).toBe(-1);
+    expect(look(t, 11, 1)).toBe(-1);
+    expect(t.counter('full')).toBe(1);
+    expect(ins(t, 10, 1)).toBeGreaterThanOrEqual(0);
+    expect(t.validate()).toBeNull();
+  });
+
+  it("'drop' still reclaims an expired entry met in the sample before refusing", () => {
+    const t = new FlowTable({ capacity: 4, whenFull: 'drop' });
+    for (let i = 0; i < 4; i++) ins(t, i, 0, i === 2 ? 1 : 100);
+    const h = ins(t, 9, 5, 100); // entry 2 died at t=1 and was never swept
+    expect(h).toBeGreaterThanOrEqual(0);
+    expect(t.counter('expired')).toBe(1);
+    expect(t.counter('full')).toBe(0);
+    expect(look(t, 2, 5)).toBe(-1);
+    expect(t.validate()).toBeNull();
+  });
+
+  it("'evict-idle' evicts the sampled entry that expires first, with its peer", () => {
+    const t = new FlowTable({ capacity: 5, whenFull: 'evict-idle', evictSample: 8 });
+    const a = pair(t, 1, 2, 0, 10); // idle since 0: expires at 10
+    ins(t, 3, 0, 10);
+    t.touch(look(t, 3), 5, 60, 0); // expires at 15
+    ins(t, 4, 1, 100);
+    ins(t, 5, 1, 100);
+    const h = ins(t, 6, 6, 100); // full: the sample covers the whole pool; the pair goes
+    expect(h).toBeGreaterThanOrEqual(0);
+    expect(t.counter('evicted')).toBe(2);
+    expect(t.isLive(a) && t.actions[a] === 101).toBe(false); // the pair's forward handle is free or reused
+    expect(look(t, 1, 6)).toBe(-1);
+    expect(look(t, 2, 6)).toBe(-1);
+    expect(look(t, 3, 6)).toBeGreaterThanOrEqual(0);
+    expect(t.count).toBe(4);
+    expect(t.validate()).toBeNull();
+  });
+
+  it("'evict-idle' under a flood stays consistent and keeps every answer right", () => {
+    const capacity = 1000;
+    const t = new FlowTable({ capacity, whenFull: 'evict-idle' });
+    const live = new Map<number, number>(); // key id -> handle
+    const rng = new Prng(7);
+    let now = 0;
+    for (let step = 0; step < 60_000; step++) {
+      now += 0.001;
+      const id = rng.below(20_000);
+      if (rng.below(3) === 0) {
+        const rid = 20_000 + rng.below(3_000);
+        const f = t.insertPair(keys, id * W, hashOf(id), keys, rid * W, hashOf(rid), now, 1 + rng.below(30), 1, 2, 1);
+        expect(f).toBeGreaterThanOrEqual(0);
+        live.set(id, f);
+        live.set(rid, t.peers[f]!);
+      } else {
+        const h = ins(t, id, now, 1 + rng.below(30));
+        expect(h).toBeGreaterThanOrEqual(0);
+        live.set(id, h);
+      }
+      expect(t.count).toBeLessThanOrEqual(capacity);
+      if (step % 5000 === 4999) {
+        expect(t.validate()).toBeNull();
+        // every key is either gone (evicted, replaced, expired) or found at its own handle
+        for (const [kid, h] of live) {
+          const found = t.find(keys, kid * W, hashOf(kid));
+          if (found >= 0) expect(found).toBe(h);
+          else live.delete(kid);
+        }
+        expect(live.size).toBe(t.count);
+      }
+    }
+    expect(t.counter('evicted')).toBeGreaterThan(10_000);
+    expect(t.counter('full')).toBe(0);
+  });
+
+  it('capacity 1: one entry; pairs never fit; evict-idle swaps the entry', () => {
+    const d = new FlowTable({ capacity: 1, whenFull: 'drop' });
+    const h = ins(d, 0);
+    expect(h).toBe(0);
+    expect(ins(d, 1)).toBe(-1);
+    expect(pair(d, 2, 3)).toBe(-1);
+    expect(look(d, 0)).toBe(0);
+    expect(d.remove(0)).toBe(1);
+    expect(ins(d, 1)).toBe(0);
+    expect(d.validate()).toBeNull();
+    const e = new FlowTable({ capacity: 1, whenFull: 'evict-idle' });
+    ins(e, 0);
+    expect(ins(e, 1, 1)).toBe(0);
+    expect(look(e, 0, 1)).toBe(-1);
+    expect(look(e, 1, 1)).toBe(0);
+    expect(pair(e, 2, 3)).toBe(-1); // two entries can never fit, even by eviction
+    expect(e.counter('full')).toBe(1);
+    expect(e.validate()).toBeNull();
+  });
+
+  it('capacity 2 and 3: a pair fits; evict-idle makes room for a pair', () => {
+    const t = new FlowTable({ capacity: 2, whenFull: 'drop' });
+    const f = pair(t, 0, 1);
+    expect(f).toBeGreaterThanOrEqual(0);
+    expect(ins(t, 2)).toBe(-1);
+    expect(t.validate()).toBeNull();
+    const e = new FlowTable({ capacity: 3, whenFull: 'evict-idle' });
+    ins(e, 0, 0, 5);
+    ins(e, 1, 0, 50);
+    ins(e, 2, 0, 100);
+    const p = pair(e, 3, 4, 1);
+    expect(p).toBeGreaterThanOrEqual(0);
+    expect(e.count).toBe(3);
+    expect(look(e, 0, 1)).toBe(-1); // the two that expire first went
+    expect(look(e, 1, 1)).toBe(-1);
+    expect(look(e, 2, 1)).toBeGreaterThanOrEqual(0);
+    expect(e.validate()).toBeNull();
+  });
+});
+
+describe('flow table: sweep', () => {
+  it('reclaims expired entries within the budget, moving on each call', () => {
+    const capacity = 1000;
+    const t = new FlowTable({ capacity, whenFull: 'drop' });
+    for (let i = 0; i < capacity; i++) ins(t, i, 0, i % 2 === 0 ? 1 : 100); // handles 0..999 in order
+    expect(t.sweep(0.5, 100)).toBe(0); // nothing expired yet
+    expect(t.sweep(2, 100)).toBe(50); // handles 100..199: the even half
+    expect(t.count).toBe(950);
+    let calls = 1;
+    while (t.count > 500) {
+      const n = t.sweep(2, 100);
+      expect(n).toBeLessThanOrEqual(100);
+      calls++;
+    }
+    expect(calls).toBe(10); // the hand went once round the pool
+    expect(t.counter('expired')).toBe(500);
+    expect(t.sweep(2, 1e9)).toBe(0); // a huge budget visits the pool once, no more
+    expect(t.sweep(2, 0)).toBe(0);
+    for (let i = 1; i < capacity; i += 2) expect(look(t, i, 2)).toBeGreaterThanOrEqual(0);
+    expect(t.validate()).toBeNull();
+  });
+
+  it('removes pairs whole and counts both entries', () => {
+    const t = new FlowTable({ capacity: 10, whenFull: 'drop' });
+    pair(t, 0, 1, 0, 1);
+    pair(t, 2, 3, 0, 100);
+    expect(t.sweep(5, 1)).toBe(2); // handle 0 is the forward entry of the first pair
+    expect(t.sweep(5, 10)).toBe(0);
+    expect(t.count).toBe(2);
+    expect(t.validate()).toBeNull();
+  });
+});
+
+describe('flow table: keys and hashes', () => {
+  it('keys that differ in one word (each of the 12, the port half of word 11 included) are distinct', () => {
+    const t = new FlowTable({ capacity: 64, whenFull: 'drop' });
+    const base = new Uint32Array(W);
+    base.set([0x0a000001, 0, 0, 0, 0xc0a80001, 0, 0, 0, (40000 << 16) | 443, (4 << 24) | (6 << 16), 0, (1 << 16) | 0x0800]);
+    const variants = new Uint32Array(W * (W + 2));
+    variants.set(base, 0);
+    for (let w = 0; w < W; w++) {
+      variants.set(base, (w + 1) * W);
+      variants[(w + 1) * W + w]! ^= w === 11 ? 0x00030000 : 0x80; // word 11: only the port id changes
+    }
+    variants.set(base, (W + 1) * W);
+    variants[(W + 1) * W + 11] = (5 << 16) | 0x0800; // same 5-tuple, another port
+    const HASH = 0x1234; // one hash for all: only the key compare separates them
+    const hs: number[] = [];
+    for (let v = 0; v < W + 2; v++) hs.push(t.insert(variants, v * W, HASH, 0, 10, v, 1));
+    expect(new Set(hs).size).toBe(W + 2);
+    for (let v = 0; v < W + 2; v++) {
+      const h = t.lookup(variants, v * W, HASH, 0);
+      expect(h).toBe(hs[v]);
+      expect(t.actions[h]).toBe(v);
+    }
+    // and the word-11 variant is not found under a different port
+    const probe = new Uint32Array(W);
+    probe.set(base);
+    probe[11] = (9 << 16) | 0x0800;
+    expect(t.lookup(probe, 0, HASH, 0)).toBe(-1);
+    expect(FLOW_KEY_WORDS).toBe(12);
+  });
+
+  it('a key at a non-zero offset of a batch-like column is read from there', () => {
+    const t = new FlowTable({ capacity: 8, whenFull: 'drop' });
+    const batchKeys = new Uint32Array(W * 5);
+    batchKeys.set(keys.subarray(3 * W, 4 * W), 4 * W);
+    const h = t.insert(batchKeys, 4 * W, hashOf(3), 0, 10, 1, 1);
+    expect(look(t, 3)).toBe(h);
+  });
+
+  it('equal hashes for different keys: all found, removal of some keeps the rest reachable', () => {
+    const t = new FlowTable({ capacity: 600, whenFull: 'drop', maxLoad: 0.75 });
+    const hs: number[] = [];
+    for (let i = 0; i < 500; i++) hs.push(t.insert(keys, i * W, 0xdeadbeef, 0, 10, i, 1));
+    for (let i = 0; i < 500; i += 3) t.remove(hs[i]!);
+    expect(t.validate()).toBeNull();
+    for (let i = 0; i < 500; i++) expect(t.lookup(keys, i * W, 0xdeadbeef, 0)).toBe(i % 3 === 0 ? -1 : hs[i]);
+    // a mixed neighbourhood: colliding keys interleaved with keys of other hashes around them
+    for (let i = 500; i < 600; i++) t.insert(keys, i * W, hashOf(i), 0, 10, i, 1);
+    for (let i = 1; i < 500; i += 3) t.remove(hs[i]!);
+    expect(t.validate()).toBeNull();
+    for (let i = 500; i < 600; i++) expect(look(t, i)).toBeGreaterThanOrEqual(0);
+    for (let i = 2; i < 500; i += 3) expect(t.lookup(keys, i * W, 0xdeadbeef, 0)).toBe(hs[i]);
+  });
+
+  it('handles are stable across removals of other entries and backward shifts', () => {
+    const t = new FlowTable({ capacity: 20_000, whenFull: 'drop', maxLoad: 0.75 });
+    const hs = new Int32Array(20_000);
+    for (let i = 0; i < 20_000; i++) hs[i] = ins(t, i);
+    const rng = new Prng(5);
+    const gone = new Uint8Array(20_000);
+    for (let n = 0; n < 10_000; n++) {
+      const i = rng.below(20_000);
+      if (!gone[i]) {
+        t.remove(hs[i]!);
+        gone[i] = 1;
+      }
+    }
+    expect(t.validate()).toBeNull();
+    for (let i = 0; i < 20_000; i++) {
+      const h = look(t, i);
+      if (h !== (gone[i] ? -1 : hs[i])) expect(h, `key ${i}`).toBe(gone[i] ? -1 : hs[i]);
+    }
+  });
+
+  it('clear empties the table and keeps it usable', () => {
+    const t = new FlowTable({ capacity: 8, whenFull: 'drop' });
+    pair(t, 0, 1);
+    ins(t, 2);
+    t.clear();
+    expect(t.count).toBe(0);
+    expect(look(t, 0)).toBe(-1);
+    expect(t.counter('removed')).toBe(3); // cleared entries count as removed
+    expect(t.validate()).toBeNull();
+    expect(ins(t, 3)).toBe(0);
+  });
+
+  it('forEachEntry visits every live entry once', () => {
+    const t = new FlowTable({ capacity: 32, whenFull: 'drop' });
+    for (let i = 0; i < 10; i++) ins(t, i);
+    t.remove(look(t, 4));
+    const seen: number[] = [];
+    t.forEachEntry((h) => seen.push(t.actions[h]!));
+    expect(seen.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9]);
+  });
+});
