@@ -1,0 +1,109 @@
+/**
+ * `vfp validate TOPO [--json] [--strict]`
+ *
+ * Loads a topology file (config/topology.ts), reports every problem at once, and lints what
+ * loads (config/lint.ts). Output:
+ *   - valid: `TOPO: ok: N networks, N endpoints, N load balancers, N uplinks`, then one line per
+ *     normalisation note (`note: PATH: ...`) and per lint finding (`lint CODE: PATH: message`) on
+ *     standard output; exit 0, or 1 with --strict when there are lint findings;
+ *   - invalid: one line per problem on standard error, `vfp: TOPO: PATH: message`; exit 2;
+ *   - --json: one object on standard output in both cases,
+ *     `{file, ok, problems: [{path, message}], lint: [{code, path, message}], notes, counts}`
+ *     (problems still go to standard error too, so a pipeline's log shows them).
+ * A JSON syntax error or an undecodable file is a problem like any other (its path is
+ * `line L, column C` or `byte offset N`).
+ */
+import type { Command } from 'commander';
+import { ConfigError, EXIT_RUNTIME, EXIT_USAGE } from '../../base/errors.js';
+import { lintTopology } from '../../config/lint.js';
+import type { LintFinding, Topology } from '../../config/model.js';
+import { analyseTopology, decodeTopologyText, type Problem } from '../../config/topology.js';
+import { readFileBytes } from '../../io/file.js';
+import { TextOut } from '../../io/text-out.js';
+
+interface ValidateOptions {
+  json?: boolean;
+  strict?: boolean;
+}
+
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('validate and lint a topology file (HNS v1/v2 JSON): every problem at once, then known traps')
+    .argument('<topo>', "topology file ({host, networks, endpoints, loadBalancers}; '-' reads standard input)")
+    .option('--json', 'one JSON object: {file, ok, problems, lint, notes, counts}')
+    .option('--strict', 'exit 1 when there are lint findings (problems always exit 2)')
+    .addHelpText(
+      'after',
+      `
+Accepts UTF-8 and UTF-16 (PowerShell 5.1 '>') files; HNS objects in the v2 (HCN) or v1 schema as
+Get-HnsNetwork, Get-HnsEndpoint, Get-HnsPolicyList or hnsdiag list all -d print them. Export
+with ConvertTo-Json -Depth 10 (the default depth 2 cuts policies off).
+
+Exit status: 0 valid (lint findings are warnings), 1 lint findings with --strict, 2 problems.
+
+Examples:
+  vfp validate topo.json
+  vfp validate topo.json --json | jq .lint
+  Get-HnsEndpoint | ConvertTo-Json -Depth 10   (on Windows, to export endpoints)`,
+    )
+    .action((topo: string, opts: ValidateOptions) => runValidate(topo, opts));
+}
+
+interface Report {
+  file: string;
+  ok: boolean;
+  problems: Problem[];
+  lint: LintFinding[];
+  notes: string[];
+  counts: { networks: number; endpoints: number; remoteEndpoints: number; loadBalancers: number; uplinks: number };
+}
+
+function runValidate(file: string, opts: ValidateOptions): void {
+  const bytes = readFileBytes(file);
+  let problems: Problem[] = [];
+  let notes: string[] = [];
+  let topology: Topology | null = null;
+  try {
+    const r = analyseTopology(decodeTopologyText(bytes, file), file);
+    problems = r.problems;
+    notes = r.notes;
+    topology = r.topology;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    // A file that is not JSON: its one problem, with the message minus the "FILE: PATH: " head.
+    problems = [{ path: e.path, message: e.message.slice(`${e.file}: ${e.path}: `.length) }];
+  }
+  const lint = topology ? lintTopology(topology) : [];
+  const report: Report = {
+    file,
+    ok: problems.length === 0,
+    problems,
+    lint,
+    notes,
+    counts: {
+      networks: topology?.networks.length ?? 0,
+      endpoints: topology?.endpoints.length ?? 0,
+      remoteEndpoints: topology?.endpoints.filter((e) => e.remote).length ?? 0,
+      loadBalancers: topology?.loadBalancers.length ?? 0,
+      uplinks: topology?.host.uplinks.length ?? 0,
+    },
+  };
+
+  const out = new TextOut();
+  if (opts.json) out.line(JSON.stringify(report));
+  else if (report.ok) {
+    const c = report.counts;
+    out.line(`${file}: ok: ${plural(c.networks, 'network')}, ${plural(c.endpoints, 'endpoint')}, ${plural(c.loadBalancers, 'load balancer')}, ${plural(c.uplinks, 'uplink')}`);
+    for (const n of notes) out.line(`note: ${n}`);
+    for (const f of lint) out.line(`lint ${f.code}: ${f.path}: ${f.message}`);
+  }
+  out.flush();
+  for (const p of problems) process.stderr.write(`vfp: ${file}: ${p.path}: ${p.message}\n`);
+  if (problems.length > 0) process.exitCode = EXIT_USAGE;
+  else if (opts.strict && lint.length > 0) process.exitCode = EXIT_RUNTIME;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
