@@ -477,6 +477,7 @@ export class FlowTable {
    * capacity sweeps the whole pool once.
    */
   sweep(now: number, budget: number): number {
+    if (!(budget > 0)) return 0; // also NaN
     const cap = this.capacity;
     const states = this.states;
     const expiries = this.expiries;

@@ -440,6 +440,7 @@ describe('flow table: sweep', () => {
     expect(t.counter('expired')).toBe(500);
     expect(t.sweep(2, 1e9)).toBe(0); // a huge budget visits the pool once, no more
     expect(t.sweep(2, 0)).toBe(0);
+    expect(t.sweep(2, Number.NaN)).toBe(0);
     for (let i = 1; i < capacity; i += 2) expect(look(t, i, 2)).toBeGreaterThanOrEqual(0);
     expect(t.validate()).toBeNull();
   });
