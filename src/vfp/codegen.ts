@@ -94,6 +94,8 @@ export type ClassifyFn = (pkt: Uint32Array, o: number, dir: DirectionId) => numb
 export interface CompileOptions {
   /** Generate JavaScript (default true); false keeps the interpreter as the classifier. */
   codegen?: boolean;
+  /** Live rules up to which a group is inlined (default SMALL_GROUP_MAX); 0 indexes every group (tests). */
+  smallGroupMax?: number;
 }
 
 export interface CompiledLayer {
@@ -113,7 +115,7 @@ export function compileIR(ir: LayerIR, options: CompileOptions = {}): CompiledLa
   if (options.codegen === false) {
     return { ir, source: '', tables: null, classify: (pkt, o, dir) => interpretLayer(ir, pkt, o, dir) };
   }
-  const { source, tables } = generateLayer(ir);
+  const { source, tables } = generateLayer(ir, options.smallGroupMax ?? SMALL_GROUP_MAX);
   return { ir, source, tables, classify: instantiateLayer(source, tables) };
 }
 
@@ -541,7 +543,7 @@ function buildIndex(ir: LayerIR, g: GroupIR, live: number[], tb: TableBuilder, p
 const FUNCTION_NAMES = ['out', 'in'] as const;
 
 /** Generate the classifier source and its tables for a layer's IR (deterministic). */
-export function generateLayer(ir: LayerIR): { source: string; tables: LayerTables } {
+export function generateLayer(ir: LayerIR, smallGroupMax: number = SMALL_GROUP_MAX): { source: string; tables: LayerTables } {
   const tb = new TableBuilder();
   tb.rk = new Array<number>(ir.rules.length).fill(0);
   tb.rt = ir.rules.map((r) => (r.terminating ? 1 : 0));
@@ -572,7 +574,7 @@ export function generateLayer(ir: LayerIR): { source: string; tables: LayerTable
         const lines: string[] = [];
         if (gexpr !== '') lines.push(`    if (!(${gexpr})) break ${label};`);
         let indexed = false;
-        if (live.length <= SMALL_GROUP_MAX) {
+        if (live.length <= smallGroupMax) {
           for (const r of live) {
             const rule = ir.rules[r]!;
             const expr = conditionExpr(rule.conditions, ruleClauses[r]!);

@@ -24,7 +24,8 @@ const V6W2 = [0, 5];
 const V6W3 = [1, 2, 0x80000001];
 const V4_LENGTHS = [0, 1, 8, 16, 20, 23, 24, 25, 28, 31, 32, 32, 32];
 const V6_LENGTHS = [0, 1, 16, 31, 32, 33, 63, 64, 65, 96, 127, 128, 128];
-const PORTS = [0, 1, 2, 3, 53, 80, 443, 1000, 1001, 1002, 65535];
+// Range ends and their neighbours, so off-by-one merges and bounds show.
+const PORTS = [0, 1, 2, 3, 4, 5, 6, 52, 53, 54, 79, 80, 81, 442, 443, 444, 999, 1000, 1001, 1002, 1003, 1800, 1801, 65535];
 const PORT_RANGES: PortRange[] = [
   { from: 80, to: 80 },
   { from: 443, to: 443 },
@@ -32,6 +33,8 @@ const PORT_RANGES: PortRange[] = [
   { from: 1000, to: 1002 },
   { from: 2, to: 1001 },
   { from: 53, to: 53 },
+  { from: 5, to: 5 },
+  { from: 81, to: 442 },
   { from: 0, to: 65535 },
   { from: 1000, to: 1800 },
   { from: 70000, to: 70001 },
@@ -150,6 +153,63 @@ function randomPacket(rng: Prng, p: Uint32Array, o: number): void {
   p[o + 15] = dm.lo;
 }
 
+/**
+ * A second, naive oracle straight from the model's essay, on the *policy* (no IR): it checks the
+ * lowering and its simplifications, which the interpreter shares with the generated code.
+ */
+function naiveConditions(c: Conditions, pkt: Uint32Array, o: number): boolean {
+  const family = pkt[o + 9]! >>> 24;
+  const proto = (pkt[o + 9]! >>> 16) & 255;
+  const prefixHolds = (p: Prefix, at: number): boolean => {
+    if (p.family !== family) return false;
+    for (let i = 0; i < 4; i++) {
+      const m = prefixMaskWord(p.length, i);
+      if (((pkt[at + i]! & m) >>> 0) !== ((p.words[i]! & m) >>> 0)) return false;
+    }
+    return true;
+  };
+  if (c.protocols?.length && !c.protocols.includes(proto)) return false;
+  if (c.srcPrefixes?.length && !c.srcPrefixes.some((p) => prefixHolds(p, o))) return false;
+  if (c.dstPrefixes?.length && !c.dstPrefixes.some((p) => prefixHolds(p, o + 4))) return false;
+  const sp = pkt[o + 8]! >>> 16;
+  const dp = pkt[o + 8]! & 0xffff;
+  const l4 = proto === 6 || proto === 17;
+  if (c.srcPorts?.length && !(l4 && c.srcPorts.some((r) => r.from <= sp && sp <= r.to))) return false;
+  if (c.dstPorts?.length && !(l4 && c.dstPorts.some((r) => r.from <= dp && dp <= r.to))) return false;
+  if (c.srcMacs?.length && !c.srcMacs.some((m) => m.hi === pkt[o + 12] && m.lo === pkt[o + 13])) return false;
+  if (c.dstMacs?.length && !c.dstMacs.some((m) => m.hi === pkt[o + 14] && m.lo === pkt[o + 15])) return false;
+  if (c.vlans?.length && !c.vlans.includes(pkt[o + 9]! & 0xffff)) return false;
+  if (c.vnis?.length && !c.vnis.includes(pkt[o + 10]! & 0xffffff)) return false;
+  return true;
+}
+
+function naiveLayer(layer: Layer, pkt: Uint32Array, o: number, dir: 0 | 1): number {
+  const family = pkt[o + 9]! >>> 24;
+  const firsts: number[] = [];
+  let n = 0;
+  for (const g of layer.groups) {
+    firsts.push(n);
+    n += g.rules.length;
+  }
+  const order = layer.groups
+    .map((g, i) => ({ g, i }))
+    .filter(({ g }) => (g.direction === 'in' ? 1 : 0) === dir && g.family === family)
+    .sort((a, b) => a.g.priority - b.g.priority || a.i - b.i);
+  let decision = -1;
+  for (const { g, i } of order) {
+    if (!naiveConditions(g.conditions, pkt, o)) continue;
+    let best = -1;
+    g.rules.forEach((r, j) => {
+      if (!naiveConditions(r.conditions, pkt, o)) return;
+      if (best < 0 || r.priority < g.rules[best]!.priority) best = j;
+    });
+    if (best < 0) continue;
+    decision = firsts[i]! + best;
+    if (g.rules[best]!.terminating) break;
+  }
+  return decision;
+}
+
 describe('vfp classifier: generated code == interpreter', () => {
   it(`agrees on >= ${MIN_CASES} random cases (seed ${SEED})`, () => {
     const rng = new Prng(SEED);
@@ -160,14 +220,24 @@ describe('vfp classifier: generated code == interpreter', () => {
     let layers = 0;
     let largeLayers = 0;
     let fallbackCases = 0;
+    let naiveCases = 0;
+    const kinds = new Set<string>();
     while (cases < MIN_CASES) {
       const large = rng.below(10) < 3;
       const layer = randomLayer(rng, layers, large);
       const ir = lowerLayer(layer);
       const compiled = compileIR(ir);
       const fallback = layers % 8 === 0 ? compileIR(ir, { codegen: false }) : null;
+      // Every group indexed, however small: the index path on the many small random groups too.
+      const indexed = layers % 4 === 1 ? compileIR(ir, { smallGroupMax: 0 }) : null;
+      for (const src of [compiled.source, indexed?.source ?? '']) {
+        for (const m of src.matchAll(/\/\/ (\S+): \d+ keys/g)) kinds.add(m[1]!);
+        if (src.includes('// residual')) kinds.add('residual');
+      }
       layers++;
       if (large) largeLayers++;
+      // The naive oracle is slow on large groups: a share of the small layers.
+      const naive = !large && layers % 2 === 0;
       const base = rng.below(8); // packets at odd offsets too
       for (let i = 0; i < PACKETS; i++) randomPacket(rng, buf, base + i * PKT_WORDS);
       for (let i = 0; i < PACKETS; i++) {
@@ -182,6 +252,15 @@ describe('vfp classifier: generated code == interpreter', () => {
                 `layer ${JSON.stringify(layer).slice(0, 4000)}`,
             );
           }
+          if (indexed !== null && indexed.classify(buf, o, dir) !== want) {
+            expect.fail(`seed ${SEED} layer ${layers - 1} dir ${dir} (all groups indexed): ${indexed.classify(buf, o, dir)} != ${want}`);
+          }
+          if (naive) {
+            naiveCases++;
+            if (naiveLayer(layer, buf, o, dir) !== want) {
+              expect.fail(`seed ${SEED} layer ${layers - 1} dir ${dir}: naive model ${naiveLayer(layer, buf, o, dir)} != interpreter ${want}`);
+            }
+          }
           if (fallback !== null) {
             fallbackCases++;
             expect(fallback.classify(buf, o, dir)).toBe(want);
@@ -193,8 +272,10 @@ describe('vfp classifier: generated code == interpreter', () => {
     }
     console.log(
       `vfp property: ${cases} cases, ${hits} hits, ${cases - hits} misses, ${layers} layers (${largeLayers} with a large group), ` +
-        `${fallbackCases} fallback cases, seed ${SEED}`,
+        `${fallbackCases} fallback and ${naiveCases} naive-model cases, seed ${SEED}; bucket kinds used: ${[...kinds].sort().join(' ')}`,
     );
+    // The index must have been exercised in every bucket kind that random conditions can produce.
+    for (const k of ['dst4/24', 'src4/24', 'dst4/16', 'dst6/64', 'dst6/32', 'dport', 'sport', 'proto', 'residual']) expect(kinds).toContain(k);
     expect(hits).toBeGreaterThan(cases / 10);
     expect(cases - hits).toBeGreaterThan(cases / 10);
   });
