@@ -33,6 +33,7 @@ export const SAMPLES: readonly SampleSpec[] = [
   { file: 'imix-1k.pcapng', scenario: 'imix', packets: 1000, flows: 100, seed: 1 },
   { file: 'vxlan-200.pcapng', scenario: 'vxlan', packets: 200, flows: 20, seed: 1 },
   { file: 'new-flows-1k.pcap', scenario: 'new-flows', packets: 1000, flows: 1, seed: 1 },
+  { file: 'transparent.pcapng', scenario: 'transparent', packets: 23, flows: 1, seed: 1 },
 ];
 
 /** The `vfp synth` command line that makes the same file. */

@@ -11,6 +11,10 @@ import { EXIT_RUNTIME, EXIT_USAGE, VfpError } from '../base/errors.js';
 import { registerParse } from './commands/parse.js';
 import { registerSynth } from './commands/synth.js';
 import { registerBench } from './commands/bench.js';
+import { registerReplay } from './commands/replay.js';
+import { registerTrace } from './commands/trace.js';
+import { registerCompile } from './commands/compile.js';
+import { registerValidate } from './commands/validate.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -23,7 +27,11 @@ export function buildProgram(): Command {
     .configureOutput({
       outputError: (text, write) => write(text.startsWith('error:') ? `vfp: ${text}` : text),
     });
+  registerReplay(program);
+  registerTrace(program);
   registerParse(program);
+  registerCompile(program);
+  registerValidate(program);
   registerSynth(program);
   registerBench(program);
   return program;

@@ -305,6 +305,11 @@ export class CaptureReader {
     return new CaptureReader(name, -1, false, bytes, bytes.length, true);
   }
 
+  /** Bytes of the input consumed so far (for progress display). */
+  get position(): number {
+    return Math.max(0, this.base + this.pos);
+  }
+
   /** Close the file (not standard input). Safe to call twice. */
   close(): void {
     if (this.ownsFd && this.fd >= 0) closeSync(this.fd);

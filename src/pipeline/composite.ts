@@ -14,9 +14,9 @@
  *   egress       output port id (-1 for drops)
  *   vlanOps      VLAN_OP_*: none, push `vlanIds`, pop the outer tag
  *   macOps       MAC_OP_* bits: rewrite source / destination MAC to the values below
- *   dstHi/dstLo  the destination MAC the flow was decided for: a frame of the same 5-tuple with
- *                another destination MAC is not this flow (the flow key has no MACs) and takes
- *                the slow path
+ *
+ * The destination MAC a flow was decided for is not part of the composite (that would make one
+ * composite per MAC): the engine keeps a hash of it in the flow entry's `userData`.
  */
 export const VLAN_OP_NONE = 0;
 export const VLAN_OP_PUSH = 1;
@@ -35,8 +35,6 @@ export interface CompositeSpec {
   srcMacLo: number;
   dstMacHi: number;
   dstMacLo: number;
-  expectDstHi: number;
-  expectDstLo: number;
   /** Human summary: which layer/rule decided, e.g. `web OUT HOST_FIREWALL/FW_OUT_ALLOW_ALL_IPV4 allow`. */
   decisions: string[];
   /** True for the reverse entry of a flow pair (admitted by the flow, not by rules). */
@@ -45,17 +43,15 @@ export interface CompositeSpec {
 
 export class CompositeTable {
   size = 0;
-  verdicts = new Uint8Array(64);
-  egress = new Int32Array(64);
-  vlanOps = new Uint8Array(64);
-  vlanIds = new Uint16Array(64);
-  macOps = new Uint8Array(64);
-  srcMacHi = new Uint32Array(64);
-  srcMacLo = new Uint32Array(64);
-  dstMacHi = new Uint32Array(64);
-  dstMacLo = new Uint32Array(64);
-  expectDstHi = new Uint32Array(64);
-  expectDstLo = new Uint32Array(64);
+  verdicts: Uint8Array = new Uint8Array(64);
+  egress: Int32Array = new Int32Array(64);
+  vlanOps: Uint8Array = new Uint8Array(64);
+  vlanIds: Uint16Array = new Uint16Array(64);
+  macOps: Uint8Array = new Uint8Array(64);
+  srcMacHi: Uint32Array = new Uint32Array(64);
+  srcMacLo: Uint32Array = new Uint32Array(64);
+  dstMacHi: Uint32Array = new Uint32Array(64);
+  dstMacLo: Uint32Array = new Uint32Array(64);
   /** The spec each id was made from (trace, comments). */
   readonly specs: CompositeSpec[] = [];
   /** pcapng comment text (without the per-packet flow-cache part). */
@@ -68,7 +64,7 @@ export class CompositeTable {
   }
 
   intern(s: CompositeSpec): number {
-    const key = `${s.verdict}|${s.egress}|${s.vlanOp}:${s.vlanId}|${s.macOps}:${s.srcMacHi}:${s.srcMacLo}:${s.dstMacHi}:${s.dstMacLo}|${s.expectDstHi}:${s.expectDstLo}|${s.reverse ? 1 : 0}|${s.decisions.join(';')}`;
+    const key = `${s.verdict}|${s.egress}|${s.vlanOp}:${s.vlanId}|${s.macOps}:${s.srcMacHi}:${s.srcMacLo}:${s.dstMacHi}:${s.dstMacLo}|${s.reverse ? 1 : 0}|${s.decisions.join(';')}`;
     const found = this.ids.get(key);
     if (found !== undefined) return found;
     const id = this.size++;
@@ -82,8 +78,6 @@ export class CompositeTable {
     this.srcMacLo[id] = s.srcMacLo;
     this.dstMacHi[id] = s.dstMacHi;
     this.dstMacLo[id] = s.dstMacLo;
-    this.expectDstHi[id] = s.expectDstHi;
-    this.expectDstLo[id] = s.expectDstLo;
     this.specs.push({ ...s, decisions: [...s.decisions] });
     this.comments.push(this.describe(s));
     this.ids.set(key, id);
@@ -96,35 +90,24 @@ export class CompositeTable {
 
   private grow(): void {
     const n = this.verdicts.length * 2;
-    const g8 = (a: Uint8Array): Uint8Array => {
-      const b = new Uint8Array(n);
-      b.set(a);
-      return b;
-    };
-    const g32 = (a: Uint32Array): Uint32Array => {
-      const b = new Uint32Array(n);
-      b.set(a);
-      return b;
-    };
-    this.verdicts = g8(this.verdicts);
-    const e = new Int32Array(n);
-    e.set(this.egress);
-    this.egress = e;
-    this.vlanOps = g8(this.vlanOps);
-    const v = new Uint16Array(n);
-    v.set(this.vlanIds);
-    this.vlanIds = v;
-    this.macOps = g8(this.macOps);
-    this.srcMacHi = g32(this.srcMacHi);
-    this.srcMacLo = g32(this.srcMacLo);
-    this.dstMacHi = g32(this.dstMacHi);
-    this.dstMacLo = g32(this.dstMacLo);
-    this.expectDstHi = g32(this.expectDstHi);
-    this.expectDstLo = g32(this.expectDstLo);
+    this.verdicts = grown(this.verdicts, new Uint8Array(n));
+    this.egress = grown(this.egress, new Int32Array(n));
+    this.vlanOps = grown(this.vlanOps, new Uint8Array(n));
+    this.vlanIds = grown(this.vlanIds, new Uint16Array(n));
+    this.macOps = grown(this.macOps, new Uint8Array(n));
+    this.srcMacHi = grown(this.srcMacHi, new Uint32Array(n));
+    this.srcMacLo = grown(this.srcMacLo, new Uint32Array(n));
+    this.dstMacHi = grown(this.dstMacHi, new Uint32Array(n));
+    this.dstMacLo = grown(this.dstMacLo, new Uint32Array(n));
   }
 
   egressName(id: number): string {
     const e = this.egress[id]!;
     return e >= 0 ? (this.portNames[e] ?? String(e)) : '-';
   }
+}
+
+function grown<T extends Uint8Array | Uint16Array | Int32Array | Uint32Array>(old: T, bigger: T): T {
+  bigger.set(old as never);
+  return bigger;
 }

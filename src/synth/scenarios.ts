@@ -71,6 +71,9 @@ import {
   writeVxlan,
   zero,
 } from './build.js';
+import { buildFrame } from './frame.js';
+import { TRANSPARENT_SCRIPT, TRANSPARENT_SOURCES } from './transparent.js';
+import type { ScriptedFrame } from './transparent.js';
 
 /** Scenario names with the one-line description `vfp synth --help` prints. */
 export const SYNTH_SCENARIOS = {
@@ -79,6 +82,7 @@ export const SYNTH_SCENARIOS = {
   vxlan: 'VXLAN (UDP 4789, VNIs 4096-4103, 4 remote VTEPs) carrying TCP conversations; outer source port from the inner flow hash',
   'new-flows': 'one new flow per packet: every frame a 64-byte TCP SYN from a distinct source (address, port); --flows is ignored',
   sample: 'the README demo (17 frames on eth0 and web): ARP, ping, DNS, TCP with HTTP, IPv6, VLAN 100, VXLAN, a truncated frame',
+  transparent: 'the replay demo for pcaps/transparent.json (23 frames on eth0, web, db, app): allowed, blocked and bridged traffic, VLAN 100, flooding',
 } as const;
 export type SynthScenario = keyof typeof SYNTH_SCENARIOS;
 
@@ -113,6 +117,7 @@ const IMIX_PATTERN = [0, 1, 0, 0, 2, 0, 1, 0, 0, 1, 0, 1] as const;
 
 /** Capture interfaces a scenario emits on; writers add them in this order. */
 export function synthSources(scenario: SynthScenario): string[] {
+  if (scenario === 'transparent') return [...TRANSPARENT_SOURCES];
   return scenario === 'sample' ? [UPLINK, ENDPOINT] : [UPLINK];
 }
 
@@ -159,7 +164,17 @@ export function synthesize(scenario: SynthScenario, options: SynthOptions, emit:
       return newFlows(d, rng, options.packets, start, emit);
     case 'sample':
       return sample(d, start, emit);
+    case 'transparent':
+      return scripted(TRANSPARENT_SCRIPT, start, emit);
   }
+}
+
+/** A fixed script of frames, 1 ms apart (frames are built once per call, not per packet: scripts are short). */
+function scripted(script: readonly ScriptedFrame[], start: number, emit: SynthEmit): void {
+  script.forEach((f, n) => {
+    const bytes = buildFrame(f.frame);
+    emit(bytes, 0, Math.min(f.snap ?? bytes.length, bytes.length), bytes.length, start + Math.floor(n / 1000), (n % 1000) * 1_000_000, f.source);
+  });
 }
 
 // ---- flow-based scenarios ----------------------------------------------------------------------

@@ -1,0 +1,133 @@
+/**
+ * `vfp replay IN --config TOPO [--out OUT] [--split] [--workers N] [--json] [--trace] [--sessions]`
+ *
+ * Replays a capture through a topology: every frame enters the switch on its ingress port (the
+ * pcapng interface named after a port; else --ingress; else the port owning its source MAC; else
+ * the first uplink), crosses the VFP layers and the flow cache, and leaves on its egress port(s)
+ * or is dropped with a reason. Prints a summary (text, or DESIGN.md's JSON object with --json).
+ * --out writes a pcapng with one interface per port and a verdict comment per packet
+ * (`frame.comment contains "verdict=drop"` in Wireshark), drops included on their ingress
+ * interface unless --no-drops; --split writes one classic pcap per port instead (forwarded frames).
+ * --trace prints the per-packet explanation of `vfp trace` for every packet first.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { UsageError } from '../../base/errors.js';
+import { TextOut } from '../../io/text-out.js';
+import { Engine } from '../../pipeline/engine.js';
+import type { FrameSink } from '../../pipeline/engine.js';
+import { formatTrace, Tracer } from '../../pipeline/trace.js';
+import { intOption } from '../options.js';
+import { engineOptionsFrom, formatSummary, IngressResolver, loadPolicy, NullSink, PcapngSink, portByName, replayCapture, SplitSink, summarize } from '../replay-common.js';
+import { Progress } from '../progress.js';
+import { statSizeOrZero } from '../../io/stat.js';
+
+interface ReplayOptions {
+  config: string;
+  out?: string;
+  split?: boolean;
+  workers: number;
+  json?: boolean;
+  trace?: boolean;
+  sessions?: boolean;
+  flows?: boolean;
+  ingress?: string;
+  drops: boolean;
+  flowCapacity?: number;
+  whenFull?: string;
+  codegen: boolean;
+  progress: boolean;
+}
+
+export function registerReplay(program: Command): void {
+  program
+    .command('replay')
+    .description('replay a capture through an HNS topology: what Windows would do with each frame')
+    .argument('<in>', "capture file (pcap, pcapng; '-' reads standard input)")
+    .requiredOption('--config <topo>', 'topology file (HNS JSON: host, networks, endpoints, loadBalancers)')
+    .option('--out <file>', 'write the output frames: pcapng, one interface per port, a verdict comment per packet')
+    .option('--split', 'with --out: one classic pcap per port (OUT.<port>.pcap), forwarded frames only')
+    .option('--no-drops', 'with --out: leave dropped frames out of the pcapng')
+    .option('--workers <n>', 'worker threads (replay runs on one until sharding lands)', intOption('--workers', 1, 64), 1)
+    .option('--json', 'print the summary as one JSON object')
+    .option('--trace', 'print the per-packet trace (as vfp trace) before the summary')
+    .option('--sessions', 'print the NAT session table at the end')
+    .option('--flows', 'print the unified flow table at the end (like ovs-dpctl dump-flows)')
+    .option('--ingress <port>', 'ingress port of frames whose capture interface names no port')
+    .option('--flow-capacity <n>', 'flow table entries (default 262144)', intOption('--flow-capacity', 2, 1 << 24))
+    .addOption(new Option('--when-full <what>', 'a full flow table drops new flows or evicts the idlest').choices(['drop', 'evict-idle']))
+    .option('--no-codegen', 'classify with the IR interpreter instead of generated JavaScript')
+    .option('--no-progress', 'no progress line on a terminal')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vfp replay pcaps/transparent.pcapng --config pcaps/transparent.json
+  vfp replay pcaps/transparent.pcapng --config pcaps/transparent.json --out /tmp/out.pcapng --json
+  tshark -r /tmp/out.pcapng -Y 'frame.comment contains "verdict=drop"' -T fields -e frame.comment`,
+    )
+    .action((input: string, opts: ReplayOptions) => runReplay(input, opts));
+}
+
+function runReplay(input: string, opts: ReplayOptions): void {
+  if (opts.split && !opts.out) throw new UsageError('--split needs --out');
+  const policy = loadPolicy(opts.config, { codegen: opts.codegen });
+  const engine = new Engine(policy, engineOptionsFrom(opts));
+  const forced = opts.ingress !== undefined ? portByName(policy, opts.ingress, '--ingress') : -1;
+  const resolver = new IngressResolver(policy, forced);
+  // With --out - the capture goes to standard output, so the text goes to standard error.
+  const text = new TextOut(opts.out === '-' ? 2 : 1);
+  let sink: FrameSink & { close?: () => void } = new NullSink();
+  if (opts.out) sink = opts.split ? new SplitSink(opts.out, policy) : new PcapngSink(opts.out, policy, engine, opts.drops);
+  let tracer: Tracer | null = null;
+  if (opts.trace) {
+    tracer = new Tracer(() => engine.policy);
+    engine.tracer = tracer;
+  }
+  const progress = !opts.json && opts.progress && process.stderr.isTTY ? new Progress(input, statSizeOrZero(input)) : null;
+  const result = replayCapture(input, engine, resolver, sink, {
+    ...(tracer ? { batchSize: 1 } : {}),
+    onBatch: (reader) => {
+      if (tracer) {
+        tracer.finish();
+        for (const t of tracer.done) text.line(formatTrace(t) + '\n');
+        tracer.done.length = 0;
+      }
+      progress?.update(reader.position, engine.counter('in'));
+    },
+  });
+  progress?.done();
+  sink.close?.();
+  for (const w of result.reader.warnings) process.stderr.write(`vfp: ${input}: warning: ${w}\n`);
+  for (const w of resolver.warnings) process.stderr.write(`vfp: ${input}: warning: ${w}\n`);
+  if (opts.workers > 1) process.stderr.write(`vfp: warning: --workers ${opts.workers}: replay runs on one worker until sharding lands (same output)\n`);
+  const summary = summarize(engine, result, { input, config: opts.config, output: opts.out ?? null, workers: 1 });
+  if (opts.flows) for (const l of flowDump(engine)) text.line(l);
+  if (opts.sessions) text.line(opts.json ? '' : 'NAT sessions: none (WinNAT sessions arrive with the NAT driver)');
+  if (opts.json) text.line(JSON.stringify(summary));
+  else for (const l of formatSummary(summary, input, opts.config)) text.line(l);
+  text.flush();
+  if (result.failure) throw result.failure;
+}
+
+/** The unified flow table, one flow a line (ovs-dpctl dump-flows style). */
+export function flowDump(engine: Engine): string[] {
+  const f = engine.flows;
+  const names = engine.policy.portNames;
+  const lines: string[] = [`Flows (${f.count} entries):`];
+  const key = new Uint32Array(12);
+  f.forEachEntry((h) => {
+    f.copyKey(h, key, 0);
+    const c = f.actions[h]!;
+    const cs = engine.composites;
+    const port = names[key[11]! >>> 16] ?? '?';
+    const proto = (key[9]! >>> 16) & 0xff;
+    const fam = key[9]! >>> 24;
+    const addr = (o: number): string => (fam === 4 ? `${key[o]! >>> 24}.${(key[o]! >>> 16) & 255}.${(key[o]! >>> 8) & 255}.${key[o]! & 255}` : [0, 1, 2, 3].map((w) => key[o + w]!.toString(16).padStart(8, '0')).join(':'));
+    const verdict = cs.verdicts[c] === 0 ? `forward:${cs.egressName(c)}` : `drop`;
+    lines.push(
+      `  in_port(${port}),proto(${proto}),src(${addr(0)}),dst(${addr(4)}),ports(${key[8]! >>> 16},${key[8]! & 0xffff}),vlan(${key[9]! & 0xfff}) packets:${f.packets[h]}, bytes:${f.bytes[h]}, used:${f.lastSeenAt[h]!.toFixed(3)}, expires:${f.expiries[h]!.toFixed(3)}, gen:${f.generations[h]}${f.peers[h]! >= 0 ? `, pair:${f.peers[h]}` : ''}, actions:${verdict}${cs.specs[c]?.reverse ? ' (reverse)' : ''}`,
+    );
+  });
+  return lines;
+}

@@ -1,0 +1,258 @@
+/**
+ * What `vfp replay`, `vfp trace` and `vfp compile` share: loading a topology file into a policy,
+ * resolving ingress ports for a capture's interfaces, the output sinks (one pcapng with an
+ * interface per port and a verdict comment per packet, or one classic pcap per port), the read ->
+ * engine loop, and the summary (human text or DESIGN.md's `replay --json` object).
+ */
+import { DROP_REASONS, DROP_REASON_COUNT } from '../base/reasons.js';
+import { UsageError } from '../base/errors.js';
+import type { Topology } from '../config/model.js';
+import { decodeTopologyText, loadTopology } from '../config/topology.js';
+import { FrameBatch } from '../frame/batch.js';
+import { FLOW_COUNTERS } from '../flow/table.js';
+import { readFileBytes } from '../io/file.js';
+import { CaptureReader } from '../io/reader.js';
+import { EPB_INBOUND, EPB_OUTBOUND, PcapngWriter, PcapWriter } from '../io/writer.js';
+import { Engine, ENGINE_COUNTERS } from '../pipeline/engine.js';
+import type { EngineOptions, FrameSink, IngressMap } from '../pipeline/engine.js';
+import { compilePolicy } from '../pipeline/policy.js';
+import type { Policy, PolicyOptions } from '../pipeline/policy.js';
+
+export function loadTopologyFile(path: string): Topology {
+  return loadTopology(decodeTopologyText(readFileBytes(path), path), path);
+}
+
+export function loadPolicy(path: string, options: PolicyOptions = {}): Policy {
+  return compilePolicy(loadTopologyFile(path), 1, options);
+}
+
+/** The port named `name`, or a usage error listing the ports. */
+export function portByName(policy: Policy, name: string, what: string): number {
+  const id = policy.portNames.indexOf(name);
+  if (id < 0) throw new UsageError(`${what}: no port named '${name}' (ports: ${policy.portNames.join(', ')})`);
+  return id;
+}
+
+/** Keeps the interface -> port map of a capture up to date as its interfaces appear. */
+export class IngressResolver {
+  readonly map: IngressMap;
+  private known = 0;
+  readonly warnings: string[] = [];
+
+  constructor(
+    private readonly policy: Policy,
+    forced: number,
+  ) {
+    this.map = { byInterface: new Int32Array(0), forced };
+  }
+
+  update(reader: CaptureReader): void {
+    const itfs = reader.interfaces;
+    if (itfs.length === this.known) return;
+    const m = new Int32Array(itfs.length).fill(-1);
+    for (const itf of itfs) {
+      const id = itf.name === undefined ? -1 : this.policy.portNames.indexOf(itf.name);
+      m[itf.index] = id;
+      if (itf.index >= this.known && itf.name !== undefined && id < 0) {
+        this.warnings.push(`capture interface '${itf.name}' names no port: its frames enter by --ingress, source MAC or the first uplink`);
+      }
+    }
+    this.map.byInterface = m;
+    this.known = itfs.length;
+  }
+}
+
+const GENERATED = ['', 'arp-reply', 'echo-reply'];
+
+function commentOf(engine: Engine, verdict: string, inPort: string, composite: number, hit: boolean, generated: number, number: number): string {
+  const parts = [`vfp: verdict=${verdict}`, `packet=${number}`];
+  if (generated) parts.push(`host=${GENERATED[generated]}`);
+  parts.push(`in=${inPort}`, `flow=${hit ? 'hit' : 'miss'}`);
+  const text = composite >= 0 ? engine.composites.comments[composite] : '';
+  return `${parts.join(' ')} | ${text || '-'}`;
+}
+
+/** One pcapng: interface i = port i (named after it); forwarded frames on their egress port, drops on their ingress port, each with a comment. */
+export class PcapngSink implements FrameSink {
+  readonly writer: PcapngWriter;
+  private readonly names: readonly string[];
+
+  constructor(
+    path: string,
+    policy: Policy,
+    private readonly engine: Engine,
+    private readonly writeDrops: boolean,
+  ) {
+    this.writer = PcapngWriter.toFile(path);
+    this.names = policy.portNames;
+    for (const p of policy.ports) this.writer.addInterface(p.name, 1, `${p.kind} port`);
+  }
+
+  forward(port: number, ingress: number, d: Uint8Array, o: number, len: number, wireLen: number, sec: number, ns: number, number: number, composite: number, hit: boolean, generated: number): void {
+    const comment = `${commentOf(this.engine, 'forward', this.names[ingress] ?? '-', composite, hit, generated, number)}`.replace(' | ', ` out=${this.names[port]} | `);
+    this.writer.writeFrame(port, d, o, len, wireLen, sec, ns, comment, EPB_OUTBOUND);
+  }
+
+  drop(port: number, d: Uint8Array, o: number, len: number, wireLen: number, sec: number, ns: number, number: number, reason: number, composite: number, hit: boolean, generated: number): void {
+    if (!this.writeDrops || port < 0) return;
+    this.writer.writeFrame(port, d, o, len, wireLen, sec, ns, commentOf(this.engine, `drop reason=${DROP_REASONS[reason]}`, this.names[port]!, composite, hit, generated, number), EPB_INBOUND);
+  }
+
+  close(): void {
+    this.writer.close();
+  }
+}
+
+/** One classic pcap per port (`BASE.PORT.pcap`), forwarded frames only. */
+export class SplitSink implements FrameSink {
+  readonly writers: PcapWriter[];
+  readonly files: string[];
+
+  constructor(base: string, policy: Policy) {
+    const stem = base.replace(/\.pcapng$|\.pcap$/, '');
+    this.files = policy.portNames.map((n) => `${stem}.${n.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcap`);
+    this.writers = this.files.map((f) => PcapWriter.toFile(f, { nanosecond: true }));
+  }
+
+  forward(port: number, _ingress: number, d: Uint8Array, o: number, len: number, wireLen: number, sec: number, ns: number): void {
+    this.writers[port]!.writeFrame(d, o, len, wireLen, sec, ns);
+  }
+
+  drop(): void {}
+
+  close(): void {
+    for (const w of this.writers) w.close();
+  }
+}
+
+export class NullSink implements FrameSink {
+  forward(): void {}
+  drop(): void {}
+}
+
+export interface ReplayRunOptions {
+  batchSize?: number;
+  /** Stop after this input frame number. */
+  limit?: number;
+  /** Called after each batch (trace printing, progress). */
+  onBatch?: (reader: CaptureReader) => void;
+}
+
+export interface ReplayResult {
+  reader: CaptureReader;
+  seconds: number;
+  firstTime: number;
+  lastTime: number;
+  failure: unknown;
+}
+
+/** Read `input` through `engine` into `sink`. A bad capture is reported after every frame before it was processed. */
+export function replayCapture(input: string, engine: Engine, resolver: IngressResolver, sink: FrameSink, options: ReplayRunOptions = {}): ReplayResult {
+  const reader = CaptureReader.openFile(input);
+  const batch = new FrameBatch(options.batchSize ?? 512);
+  const limit = options.limit ?? Infinity;
+  let first = -1;
+  let last = 0;
+  let failure: unknown = null;
+  const t0 = process.hrtime.bigint();
+  try {
+    for (;;) {
+      const n = reader.read(batch);
+      if (n === 0) break;
+      resolver.update(reader);
+      let count = n;
+      if (batch.numbers[n - 1]! > limit) {
+        count = 0;
+        while (count < n && batch.numbers[count]! <= limit) count++;
+        batch.count = count;
+      }
+      if (count > 0) {
+        if (first < 0) first = batch.timestampSeconds[0]! + batch.timestampNanos[0]! * 1e-9;
+        last = batch.timestampSeconds[count - 1]! + batch.timestampNanos[count - 1]! * 1e-9;
+        engine.process(batch, resolver.map, sink);
+      }
+      options.onBatch?.(reader);
+      if (count < n) break;
+    }
+  } catch (e) {
+    failure = e;
+  } finally {
+    reader.close();
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { reader, seconds, firstTime: first, lastTime: last, failure };
+}
+
+export interface ReplaySummary {
+  packets: { in: number; out: number; dropped: number };
+  drops: Record<string, number>;
+  ports: Record<string, { rx: number; tx: number }>;
+  nat: { sessions: number; created: number; expired: number };
+  flows: Record<string, number>;
+  seconds: number;
+  pps: number;
+  [more: string]: unknown;
+}
+
+export function summarize(engine: Engine, r: ReplayResult, extra: Record<string, unknown>): ReplaySummary {
+  const c = (name: (typeof ENGINE_COUNTERS)[number]): number => engine.counter(name);
+  const drops: Record<string, number> = {};
+  for (let i = 1; i < DROP_REASON_COUNT; i++) drops[DROP_REASONS[i]!] = engine.drops[i]!;
+  const ports: Record<string, { rx: number; tx: number }> = {};
+  engine.policy.portNames.forEach((name, i) => (ports[name] = { rx: engine.portRx[i]!, tx: engine.portTx[i]! }));
+  const table: Record<string, number> = {};
+  FLOW_COUNTERS.forEach((name, i) => (table[name] = engine.flows.counters[i]!));
+  const seconds = Number(r.seconds.toFixed(6));
+  return {
+    packets: { in: c('in'), out: c('out'), dropped: c('dropped') },
+    drops,
+    ports,
+    nat: { sessions: 0, created: 0, expired: 0 },
+    flows: {
+      hits: c('flow-hits'),
+      misses: c('flow-misses'),
+      stale: c('flow-stale'),
+      uncached: c('uncached'),
+      entries: engine.flows.count,
+      inserted: table['inserted']!,
+      expired: table['expired']!,
+      evicted: table['evicted']!,
+      full: table['full']!,
+    },
+    seconds,
+    pps: r.seconds > 0 ? Math.round(c('in') / r.seconds) : 0,
+    emitted: c('emitted'),
+    host: { answers: c('host-generated'), forwarded: c('host-forwarded'), dropped: c('host-dropped') },
+    generation: engine.policy.generation,
+    captureSeconds: r.firstTime < 0 ? 0 : Number((r.lastTime - r.firstTime).toFixed(9)),
+    ...extra,
+  };
+}
+
+export function formatSummary(s: ReplaySummary, input: string, config: string): string[] {
+  const dropList = Object.entries(s.drops)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`);
+  const host = s['host'] as { answers: number; forwarded: number; dropped: number };
+  const lines = [
+    `Replayed:   ${input} through ${config} (policy generation ${String(s['generation'])})`,
+    `Packets:    in ${s.packets.in}, out ${s.packets.out}, dropped ${s.packets.dropped}; frames emitted ${String(s['emitted'])}`,
+    `Drops:      ${dropList.length ? dropList.join(', ') : 'none'}`,
+    `Flows:      hits ${s.flows['hits']}, misses ${s.flows['misses']}, not cached ${s.flows['uncached']}; ${s.flows['entries']} entries in the table (${s.flows['inserted']} inserted, ${s.flows['expired']} expired)`,
+    `Host:       ${host.answers} answers from host vNICs (${host.forwarded} delivered, ${host.dropped} dropped)`,
+    `NAT:        ${s.nat.sessions} sessions (WinNAT arrives with the NAT driver)`,
+    `Ports:`,
+    ...Object.entries(s.ports).map(([name, p]) => `  ${name.padEnd(14)} rx ${String(p.rx).padStart(8)}  tx ${String(p.tx).padStart(8)}`),
+    `Time:       ${Number(s['captureSeconds']).toFixed(6)} s of capture replayed in ${s.seconds.toFixed(3)} s (${s.pps.toLocaleString('en-US')} packets/s)`,
+  ];
+  return lines;
+}
+
+export function engineOptionsFrom(o: { flowCapacity?: number; whenFull?: string }): EngineOptions {
+  const e: EngineOptions = {};
+  if (o.flowCapacity !== undefined) e.flowCapacity = o.flowCapacity;
+  if (o.whenFull !== undefined) e.whenFull = o.whenFull === 'evict-idle' ? 'evict-idle' : 'drop';
+  return e;
+}
+
+export { ENGINE_COUNTERS };

@@ -1,0 +1,765 @@
+/**
+ * The stages of one shard (DESIGN.md layer 5): a batch of parsed frames goes
+ *
+ *   ingress  -> each frame gets its ingress port (column `ports`, and the high 16 bits of key
+ *               word 11, so the flow key includes the port);
+ *   fast     -> one probe of the unified flow table per frame; a hit of the current generation
+ *               whose destination MAC is the one the flow was decided for takes the cached
+ *               composite (pipeline/composite.ts) and counts the packet on the flow;
+ *   slow     -> the misses, in order: the vSwitch decides the egress port(s) (switch/), the
+ *               ingress port's layers run outbound (DIR_OUT, first to last), the egress port's
+ *               inbound (DIR_IN, last to first); the result is interned as a composite and, for
+ *               unicast IP frames, cached: a flow pair when a stateful rule decided on the path
+ *               (the reverse entry admits replies without rules), a single entry otherwise;
+ *   tx       -> in input order: drops are counted with their reason and handed to the sink's
+ *               `drop`; forwarded frames get their transposition (VLAN push/pop, MAC rewrite) and
+ *               go to the sink's `forward`, one call per egress port (a flood makes several);
+ *   host     -> frames delivered to a host vNIC that ask the host something (ARP for the
+ *               gateway, ICMP echo to it) get the host's answer, injected after the batch as
+ *               frames entering from the vNIC port (they cross the same layers and flows).
+ *
+ * Invariants. Every input frame ends in exactly one of `out` (forwarded to at least one port) or
+ * `dropped` (one reason, ENGINE_COUNTERS / drops), so in = out + dropped. The fast path and the
+ * per-frame parts of tx allocate nothing: typed-array columns, integer handles; the slow path
+ * allocates only when it makes a new composite (strings, once per distinct decision). Time is the
+ * packet's: `now` is the frame's timestamp, so a replay is deterministic. A miss re-probes the
+ * table first (an earlier miss of the same batch may have installed its flow), so a batch gives
+ * the same decisions as frames processed one by one.
+ *
+ * Policy generations. `setPolicy` installs a new generation; flows of an older one are stale: their
+ * next packet runs the slow path and installs a new entry (or pair) over the old.
+ *
+ * Trace. With `tracer` set, every stage also reports to it (trace.ts); layers are then evaluated by
+ * the IR interpreter with a LayerTrace (vfp/interp.ts), which the property test keeps identical to
+ * the generated code. `vfp trace` runs batches of one frame.
+ *
+ * Not handled yet (later issues): NAT (WinNAT sessions, OutboundNAT), VXLAN encap/decap on overlay
+ * networks, L2Bridge MAC rewrite, ICMP errors matched to the flow of their embedded header,
+ * sharding across workers.
+ */
+import { DROP_REASON_COUNT, DropReasonId, parseErrorDropReason } from '../base/reasons.js';
+import { FLOW_KEY_WORDS, FrameBatch, L3_KIND_ARP, L3_KIND_IPV4, L3_KIND_IPV6 } from '../frame/batch.js';
+import { FlowTable } from '../flow/table.js';
+import type { FlowWhenFull } from '../flow/table.js';
+import { flowHash, parseBatch } from '../parse/parse.js';
+import { FORWARD_DROP, FORWARD_FLOOD, PORT_KIND_UPLINK, PORT_KIND_VNIC } from '../switch/vswitch.js';
+import { HOST_REPLY_NONE, HostResponder } from '../switch/host.js';
+import type { CompiledLayer } from '../vfp/codegen.js';
+import { createLayerTrace, interpretLayer } from '../vfp/interp.js';
+import type { LayerTrace } from '../vfp/interp.js';
+import { DIR_IN, DIR_OUT, PKT_DST_MAC_HI, PKT_DST_MAC_LO, PKT_SRC_MAC_HI, PKT_SRC_MAC_LO, PKT_WORDS } from '../vfp/model.js';
+import type { DirectionId } from '../vfp/model.js';
+import { ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../wire/headers.js';
+import { CompositeTable, MAC_OP_DST, MAC_OP_SRC, VLAN_OP_NONE, VLAN_OP_POP, VLAN_OP_PUSH } from './composite.js';
+import type { CompositeSpec } from './composite.js';
+import type { Policy } from './policy.js';
+import type { Tracer } from './trace.js';
+
+export const ENGINE_COUNTERS = [
+  'in', // input frames
+  'out', // input frames forwarded to at least one port
+  'dropped', // input frames dropped (by reason in `drops`)
+  'emitted', // frames handed to the sink's forward (a flood counts each copy; host answers included)
+  'flow-hits',
+  'flow-misses', // slow-path runs for cacheable frames (stale hits included)
+  'flow-stale', // hits of an older policy generation, re-run on the slow path
+  'uncached', // frames that never use the flow table: non-IP (ARP ...), broadcast and multicast
+  'host-generated', // answers made by host vNICs (ARP replies, echo replies)
+  'host-forwarded',
+  'host-dropped',
+] as const;
+export type EngineCounter = (typeof ENGINE_COUNTERS)[number];
+const C_IN = 0;
+const C_OUT = 1;
+const C_DROPPED = 2;
+const C_EMITTED = 3;
+const C_HITS = 4;
+const C_MISSES = 5;
+const C_STALE = 6;
+const C_UNCACHED = 7;
+const C_HOST_GENERATED = 8;
+const C_HOST_FORWARDED = 9;
+const C_HOST_DROPPED = 10;
+
+/** Where the engine's output goes. Both calls hand over bytes valid only during the call. */
+export interface FrameSink {
+  /**
+   * A frame that entered on `ingress` leaves through `port`. `number` is the input frame's number (for a host answer: the
+   * number of the frame it answers), `composite` its composite id, `hit` whether it took the fast
+   * path, `generated` HOST_REPLY_* (0 for input frames).
+   */
+  forward(port: number, ingress: number, d: Uint8Array, o: number, len: number, wireLen: number, sec: number, ns: number, number: number, composite: number, hit: boolean, generated: number): void;
+  /** A frame is dropped (`port` is its ingress port, -1 when unknown) for `reason` (a DropReasonId). */
+  drop(port: number, d: Uint8Array, o: number, len: number, wireLen: number, sec: number, ns: number, number: number, reason: number, composite: number, hit: boolean, generated: number): void;
+}
+
+export interface EngineOptions {
+  /** Flow table entries (a pair uses two). Default 262,144. */
+  flowCapacity?: number;
+  /** What a full flow table does with a new flow: drop it (`table-full`, default) or evict the idlest. */
+  whenFull?: FlowWhenFull;
+  /** Idle timeout of cached flows no stateful rule decided (seconds). Default 240. */
+  uftTtl?: number;
+  /** Seconds a flow lives after a TCP RST at most (default 5). */
+  rstTimeout?: number;
+  /** Flow-table entries examined for expiry per batch (default 64). */
+  sweepBudget?: number;
+}
+
+/** Ingress resolution for one input: the port of each capture interface (by pcapng name), a forced port, else by source MAC, else the first uplink. */
+export interface IngressMap {
+  /** Port id per capture interface index, -1 when the interface names no port. */
+  byInterface: Int32Array;
+  /** `--ingress PORT`: the port of frames whose interface names none (-1: none). */
+  forced: number;
+}
+
+/** Composite id marks in the per-frame column. */
+const COMP_NONE = -1; // dropped before the slow path (parse error, no port); reason in `reasons`
+const COMP_FLOOD = -2; // flooded: sub-composites in floodItems
+
+
+export class Engine {
+  policy: Policy;
+  readonly flows: FlowTable;
+  composites: CompositeTable;
+  readonly counters = new Float64Array(ENGINE_COUNTERS.length);
+  readonly drops = new Float64Array(DROP_REASON_COUNT);
+  portRx: Float64Array;
+  portTx: Float64Array;
+  tracer: Tracer | null = null;
+
+  private readonly uftTtl: number;
+  private readonly sweepBudget: number;
+  private readonly host = new HostResponder();
+  // per-frame columns, sized to the largest batch seen
+  private comp = new Int32Array(0);
+  private reasons = new Uint8Array(0);
+  private hit = new Uint8Array(0);
+  private misses = new Int32Array(0);
+  private floodStart = new Int32Array(0);
+  private floodCount = new Int32Array(0);
+  private floodItems = new Int32Array(64);
+  private floodUsed = 0;
+  // scratch
+  private readonly pkt = new Uint32Array(PKT_WORDS);
+  private readonly rev = new Uint32Array(FLOW_KEY_WORDS);
+  private out = new Uint8Array(2048);
+  private readonly injected: FrameBatch;
+  private injectedSize = 0;
+  private readonly injectedKinds = new Uint8Array(512);
+  private readonly layerTrace: LayerTrace = createLayerTrace();
+  private readonly ingressScratch: IngressMap = { byInterface: new Int32Array(0), forced: -1 };
+  // slow-path results
+  private slowVerdict = 0;
+  private slowStateful = false;
+  private slowTtl = 0;
+  private readonly decisions: string[] = [];
+
+  constructor(policy: Policy, options: EngineOptions = {}) {
+    this.policy = policy;
+    this.flows = new FlowTable({
+      capacity: options.flowCapacity ?? 262144,
+      whenFull: options.whenFull ?? 'drop',
+      ...(options.rstTimeout !== undefined ? { rstTimeout: options.rstTimeout } : {}),
+    });
+    this.uftTtl = options.uftTtl ?? 240;
+    this.sweepBudget = options.sweepBudget ?? 64;
+    this.composites = new CompositeTable(policy.portNames);
+    this.portRx = new Float64Array(policy.ports.length);
+    this.portTx = new Float64Array(policy.ports.length);
+    this.injected = new FrameBatch(512, new Uint8Array(512 * 128));
+  }
+
+  /** Install a new policy generation (its ports must be the same list: names and order). */
+  setPolicy(policy: Policy): void {
+    if (policy.portNames.join('\n') !== this.policy.portNames.join('\n')) {
+      throw new Error('a new policy generation must keep the same ports');
+    }
+    this.policy = policy;
+    this.composites = new CompositeTable(policy.portNames);
+  }
+
+  counter(name: EngineCounter): number {
+    return this.counters[ENGINE_COUNTERS.indexOf(name)]!;
+  }
+
+  /** Parse and process one batch of input frames, handing the results to `sink`. */
+  process(batch: FrameBatch, ingress: IngressMap, sink: FrameSink): void {
+    parseBatch(batch, this.policy.vxlanPort);
+    this.run(batch, ingress, sink, 0);
+    if (this.injectedSize > 0) this.flushInjected(sink);
+    const n = batch.count;
+    if (n > 0) this.flows.sweep(batch.timestampSeconds[n - 1]! + batch.timestampNanos[n - 1]! * 1e-9, this.sweepBudget);
+  }
+
+  private ensure(n: number): void {
+    if (this.comp.length >= n) return;
+    this.comp = new Int32Array(n);
+    this.reasons = new Uint8Array(n);
+    this.hit = new Uint8Array(n);
+    this.misses = new Int32Array(n);
+    this.floodStart = new Int32Array(n);
+    this.floodCount = new Int32Array(n);
+  }
+
+  private run(batch: FrameBatch, ingress: IngressMap, sink: FrameSink, generated: number): void {
+    const n = batch.count;
+    this.ensure(n);
+    const policy = this.policy;
+    const vs = policy.vswitch;
+    const gen = policy.generation;
+    const flows = this.flows;
+    const fActions = flows.actions;
+    const fGens = flows.generations;
+    const fMacs = flows.userData;
+    const cs = this.composites;
+    const comp = this.comp;
+    const reasons = this.reasons;
+    const hit = this.hit;
+    const misses = this.misses;
+    const keys = batch.keys;
+    const hashes = batch.hashes;
+    const errors = batch.errors;
+    const offsets = batch.offsets;
+    const ports = batch.ports;
+    const d = batch.data;
+    const v = batch.view;
+    const byInterface = ingress.byInterface;
+    const sources = batch.sources;
+    const tracer = this.tracer;
+    let missCount = 0;
+    this.floodUsed = 0;
+    const counters = this.counters;
+    if (generated === 0) counters[C_IN] += n;
+
+    // ---- ingress + fast path ----------------------------------------------------------------
+    for (let i = 0; i < n; i++) {
+      const k = i * FLOW_KEY_WORDS;
+      const o = offsets[i]!;
+      let port: number;
+      if (generated !== 0) {
+        port = ports[i]!;
+      } else {
+        const src = sources[i]!;
+        port = src < byInterface.length ? byInterface[src]! : -1;
+        if (port < 0) port = ingress.forced;
+        if (port < 0 && batch.lengths[i]! >= 12) port = vs.portOfMac((d[o + 6]! << 8) | d[o + 7]!, v.getUint32(o + 8));
+        if (port < 0) port = policy.firstUplink;
+        ports[i] = port < 0 ? 0 : port;
+      }
+      hit[i] = 0;
+      if (tracer) tracer.begin(batch, i, port, generated, ingress);
+      if (port < 0) {
+        comp[i] = COMP_NONE;
+        reasons[i] = DropReasonId['unknown-port'];
+        continue;
+      }
+      if (generated === 0) this.portRx[port]!++;
+      keys[k + 11] = ((keys[k + 11]! & 0xffff) | (port << 16)) >>> 0;
+      const err = errors[i]!;
+      if (err !== 0) {
+        comp[i] = COMP_NONE;
+        reasons[i] = parseErrorDropReason(err);
+        if (tracer) tracer.parseError(err);
+        continue;
+      }
+      const kind = keys[k + 9]! >>> 24;
+      const dstHi = (d[o]! << 8) | d[o + 1]!;
+      if ((kind !== L3_KIND_IPV4 && kind !== L3_KIND_IPV6) || (dstHi & 0x0100) !== 0) {
+        misses[missCount++] = i;
+        continue;
+      }
+      const h = tableHash(hashes[i]!, port);
+      const e = flows.lookup(keys, k, h, frameTime(batch, i));
+      if (e >= 0) {
+        const c = fActions[e]!;
+        if (fGens[e] === gen && fMacs[e] === macHash(dstHi, v.getUint32(o + 2))) {
+          flows.touch(e, frameTime(batch, i), batch.lengths[i]!, tcpFlagsOf(batch, i));
+          comp[i] = c;
+          hit[i] = 1;
+          if (tracer) tracer.flowHit(e, flows, cs, c);
+          continue;
+        }
+        if (fGens[e] !== gen) counters[C_STALE]++;
+        if (tracer) tracer.flowStale(e, flows, fGens[e] !== gen);
+      }
+      misses[missCount++] = i;
+    }
+    counters[C_HITS] += n - missCount;
+
+    // ---- slow path ---------------------------------------------------------------------------
+    for (let m = 0; m < missCount; m++) this.slow(batch, misses[m]!);
+
+    // ---- tx -----------------------------------------------------------------------------------
+    for (let i = 0; i < n; i++) this.tx(batch, i, sink, generated);
+  }
+
+  /** The slow path for frame i: decide, intern the composite, install the flow. */
+  private slow(batch: FrameBatch, i: number): void {
+    const policy = this.policy;
+    const vs = policy.vswitch;
+    const d = batch.data;
+    const v = batch.view;
+    const o = batch.offsets[i]!;
+    const k = i * FLOW_KEY_WORDS;
+    const keys = batch.keys;
+    const port = batch.ports[i]!;
+    const kind = keys[k + 9]! >>> 24;
+    const dstHi = (d[o]! << 8) | d[o + 1]!;
+    const dstLo = v.getUint32(o + 2);
+    const cacheable = (kind === L3_KIND_IPV4 || kind === L3_KIND_IPV6) && (dstHi & 0x0100) === 0;
+    const now = frameTime(batch, i);
+    const tracer = this.tracer;
+    if (cacheable) {
+      // An earlier miss of this batch may have installed the flow.
+      const h = tableHash(batch.hashes[i]!, port);
+      const e = this.flows.lookup(keys, k, h, now);
+      if (e >= 0) {
+        const c = this.flows.actions[e]!;
+        if (this.flows.generations[e] === policy.generation && this.flows.userData[e] === macHash(dstHi, dstLo)) {
+          this.flows.touch(e, now, batch.lengths[i]!, tcpFlagsOf(batch, i));
+          this.comp[i] = c;
+          this.hit[i] = 1;
+          this.counters[C_HITS]++;
+          if (tracer) tracer.flowHit(e, this.flows, this.composites, c);
+          return;
+        }
+      }
+      this.counters[C_MISSES]++;
+      if (tracer) tracer.flowMiss(policy.generation);
+    } else {
+      this.counters[C_UNCACHED]++;
+      if (tracer) tracer.notCached(kind === L3_KIND_IPV4 || kind === L3_KIND_IPV6 ? 'broadcast or multicast destination' : 'not IP');
+    }
+    // Packet words: the flow key, then the MACs.
+    const pkt = this.pkt;
+    for (let w = 0; w < FLOW_KEY_WORDS; w++) pkt[w] = keys[k + w]!;
+    pkt[PKT_DST_MAC_HI] = dstHi;
+    pkt[PKT_DST_MAC_LO] = dstLo;
+    pkt[PKT_SRC_MAC_HI] = (d[o + 6]! << 8) | d[o + 7]!;
+    pkt[PKT_SRC_MAC_LO] = v.getUint32(o + 8);
+    const vid = batch.vlanCounts[i]! > 0 ? ((d[o + 14]! << 8) | d[o + 15]!) & 0x0fff : 0;
+
+    let egress: number;
+    if (kind === L3_KIND_ARP && ((keys[k + 9]! >>> 16) & 0xff) === 1 && (dstHi & 0x0100) !== 0) {
+      // ARP request: delivered to the port owning the target address (the gateway's vNIC answers).
+      egress = this.arpOwner(port, vid, keys[k + 4]!);
+      if (egress < 0) egress = vs.forward(port, dstHi, dstLo, vid);
+      else if (tracer) tracer.note(`switch: ARP request for ${policy.portNames[egress]}'s address delivered to it alone`);
+    } else {
+      egress = vs.forward(port, dstHi, dstLo, vid);
+    }
+    if (egress === FORWARD_DROP) {
+      this.decisions.length = 0;
+      if (tracer) tracer.switchDrop(vs.lastReason);
+      const c = this.composites.intern(dropSpec(vs.lastReason, [`switch: ${reasonText(vs.lastReason)}`]));
+      this.comp[i] = c;
+      if (cacheable) this.cache(this.flows.insert(keys, k, tableHash(batch.hashes[i]!, port), now, this.uftTtl, c, policy.generation), dstHi, dstLo);
+      return;
+    }
+    if (egress === FORWARD_FLOOD) {
+      this.flood(batch, i, port, vid, kind);
+      return;
+    }
+    if (tracer) tracer.switchTo([egress]);
+    const c = this.decide(port, egress, vid, kind, i, batch);
+    this.comp[i] = c;
+    if (!cacheable) return;
+    const h = tableHash(batch.hashes[i]!, port);
+    const cs = this.composites;
+    if (cs.verdicts[c] !== 0) {
+      this.cache(this.flows.insert(keys, k, h, now, this.uftTtl, c, policy.generation), dstHi, dstLo);
+      return;
+    }
+    let installed: number;
+    if (this.slowStateful) {
+      // The reverse key: the frame as it leaves `egress`, reversed; it enters on `egress`.
+      const rev = this.rev;
+      reverseKey(keys, k, rev, egressVlanOf(cs, c, vid), egress);
+      const rc = cs.intern(this.reverseSpec(c, port, vid));
+      installed = this.flows.insertPair(keys, k, h, rev, 0, tableHash(flowHash(rev, 0), egress), now, this.slowTtl, c, rc, policy.generation);
+      if (installed >= 0) {
+        this.flows.userData[installed] = macHash(dstHi, dstLo);
+        this.flows.userData[this.flows.peers[installed]!] = macHash(pkt[PKT_SRC_MAC_HI]!, pkt[PKT_SRC_MAC_LO]!);
+      }
+      if (tracer) tracer.installed(installed, this.flows, true, this.slowTtl);
+    } else {
+      installed = this.flows.insert(keys, k, h, now, this.uftTtl, c, policy.generation);
+      this.cache(installed, dstHi, dstLo);
+      if (tracer) tracer.installed(installed, this.flows, false, this.uftTtl);
+    }
+    if (installed < 0) {
+      this.comp[i] = cs.intern(dropSpec(DropReasonId['table-full'], ['flow table full']));
+      if (tracer) tracer.tableFull();
+    }
+  }
+
+  /** Tag a freshly inserted entry with the destination MAC it was decided for. */
+  private cache(handle: number, dstHi: number, dstLo: number): void {
+    if (handle >= 0) this.flows.userData[handle] = macHash(dstHi, dstLo);
+  }
+
+  /** Run the layers from `port` to `egress` for the packet words in this.pkt; returns the composite. */
+  private decide(port: number, egress: number, vid: number, kind: number, i: number, batch: FrameBatch): number {
+    const policy = this.policy;
+    const vs = policy.vswitch;
+    this.decisions.length = 0;
+    this.slowVerdict = 0;
+    this.slowStateful = false;
+    this.slowTtl = Infinity;
+    const ip = kind === L3_KIND_IPV4 || kind === L3_KIND_IPV6;
+    if (ip) {
+      const outLayers = policy.layers[port]!;
+      for (let l = 0; l < outLayers.length && this.slowVerdict === 0; l++) this.layer(port, outLayers[l]!, DIR_OUT);
+      const inLayers = policy.layers[egress]!;
+      for (let l = inLayers.length - 1; l >= 0 && this.slowVerdict === 0; l--) this.layer(egress, inLayers[l]!, DIR_IN);
+    }
+    void i;
+    void batch;
+    const s = baseSpec();
+    s.decisions = [...this.decisions];
+    if (this.slowVerdict !== 0) {
+      s.verdict = this.slowVerdict;
+      return this.composites.intern(s);
+    }
+    s.egress = egress;
+    const ek = vs.kinds[egress]!;
+    if (ek === PORT_KIND_UPLINK && vs.kinds[port] !== PORT_KIND_UPLINK && vs.vlans[port] !== 0) {
+      s.vlanOp = VLAN_OP_PUSH;
+      s.vlanId = vs.vlans[port]!;
+    } else if (vs.kinds[port] === PORT_KIND_UPLINK && vid !== 0) {
+      s.vlanOp = VLAN_OP_POP;
+    }
+    return this.composites.intern(s);
+  }
+
+  /** One layer's decision on this.pkt; updates the slow-path verdict, statefulness and TTL. */
+  private layer(port: number, cl: CompiledLayer, dir: DirectionId): void {
+    const ir = cl.ir;
+    const tracer = this.tracer;
+    let r: number;
+    if (tracer) {
+      r = interpretLayer(ir, this.pkt, 0, dir, this.layerTrace);
+      tracer.layer(this.policy.portNames[port]!, dir, ir, this.layerTrace);
+    } else {
+      r = cl.classify(this.pkt, 0, dir);
+    }
+    const where = `${this.policy.portNames[port]} ${dir === DIR_OUT ? 'OUT' : 'IN'} ${ir.name}`;
+    if (r < 0) {
+      if (!ir.defaultAllow) {
+        this.slowVerdict = DropReasonId[ir.defaultReason];
+        this.decisions.push(`${where}: default drop (${ir.defaultReason})`);
+      } else {
+        this.decisions.push(`${where}: default allow`);
+      }
+      return;
+    }
+    const rule = ir.rules[r]!;
+    const a = rule.action;
+    this.decisions.push(`${where}: ${rule.id} ${a.type}${rule.stateful ? ' stateful' : ''}`);
+    if (a.type === 'block') {
+      this.slowVerdict = DropReasonId[a.reason];
+      return;
+    }
+    if (rule.stateful) {
+      this.slowStateful = true;
+      if (rule.flowTtl < this.slowTtl) this.slowTtl = rule.flowTtl;
+    }
+  }
+
+  /** The reverse entry's composite: back to `port`, VLAN undone, for frames addressed to the forward frame's source MAC. */
+  private reverseSpec(c: number, port: number, vid: number): CompositeSpec {
+    const cs = this.composites;
+    const s = baseSpec();
+    s.egress = port;
+    s.reverse = true;
+    const op = cs.vlanOps[c]!;
+    if (op === VLAN_OP_PUSH) s.vlanOp = VLAN_OP_POP;
+    else if (op === VLAN_OP_POP) {
+      s.vlanOp = VLAN_OP_PUSH;
+      s.vlanId = vid;
+    }
+    s.decisions = [`reply of a flow admitted by ${cs.specs[c]!.decisions.filter((x) => x.includes('stateful')).join(', ') || 'a stateful rule'}`];
+    return s;
+  }
+
+  /** Broadcast/multicast: the ingress port's outbound layers once, then each target's inbound layers. */
+  private flood(batch: FrameBatch, i: number, port: number, vid: number, kind: number): void {
+    const policy = this.policy;
+    const vs = policy.vswitch;
+    const targets = vs.floodPorts(port, vid);
+    if (this.tracer) this.tracer.switchTo(Array.from(targets));
+    this.comp[i] = COMP_FLOOD;
+    this.floodStart[i] = this.floodUsed;
+    this.floodCount[i] = 0;
+    if (targets.length === 0) {
+      this.comp[i] = this.composites.intern(dropSpec(DropReasonId['unknown-mac'], ['switch: no other port in the segment']));
+      return;
+    }
+    for (let t = 0; t < targets.length; t++) {
+      const c = this.decide(port, targets[t]!, vid, kind, i, batch);
+      if (this.floodUsed >= this.floodItems.length) {
+        const g = new Int32Array(this.floodItems.length * 2);
+        g.set(this.floodItems);
+        this.floodItems = g;
+      }
+      this.floodItems[this.floodUsed++] = c;
+      this.floodCount[i]!++;
+    }
+  }
+
+  /** A port of the segment of `port` (VLAN `vid` on an uplink) that owns IPv4 address `tpa`, or -1. */
+  private arpOwner(port: number, vid: number, tpa: number): number {
+    const vs = this.policy.vswitch;
+    const ports = this.policy.ports;
+    const fromUplink = vs.kinds[port] === PORT_KIND_UPLINK;
+    for (const p of ports) {
+      if (p.id === port || p.kind === 'uplink') continue;
+      if (fromUplink) {
+        if (vs.networkUplink[p.network!] !== port || vs.vlans[p.id] !== vid) continue;
+      } else if (p.network !== vs.networks[port] || vs.vlans[p.id] !== vs.vlans[port]) continue;
+      for (const ip of p.ips) if (ip.address.family === 4 && ip.address.words[0] === tpa) return p.id;
+    }
+    return -1;
+  }
+
+  // ---- tx ----------------------------------------------------------------------------------------
+
+  private tx(batch: FrameBatch, i: number, sink: FrameSink, generated: number): void {
+    const c = this.comp[i]!;
+    const counters = this.counters;
+    const o = batch.offsets[i]!;
+    const len = batch.lengths[i]!;
+    const wire = batch.wireLengths[i]!;
+    const sec = batch.timestampSeconds[i]!;
+    const ns = batch.timestampNanos[i]!;
+    const num = generated !== 0 ? batch.numbers[i]! : batch.numbers[i]!;
+    const gkind = generated !== 0 ? this.injectedKinds[i]! : 0;
+    const port = batch.ports[i]!;
+    const hit = this.hit[i] === 1;
+    if (c === COMP_NONE) {
+      this.countDrop(this.reasons[i]!, generated);
+      sink.drop(port, batch.data, o, len, wire, sec, ns, num, this.reasons[i]!, -1, false, gkind);
+      if (this.tracer) this.tracer.verdictDrop(this.reasons[i]!);
+      return;
+    }
+    if (c === COMP_FLOOD) {
+      const start = this.floodStart[i]!;
+      const count = this.floodCount[i]!;
+      let sent = 0;
+      let firstReason = 0;
+      for (let j = 0; j < count; j++) {
+        const sc = this.floodItems[start + j]!;
+        if (this.composites.verdicts[sc] !== 0) {
+          if (firstReason === 0) firstReason = this.composites.verdicts[sc]!;
+          continue;
+        }
+        this.emit(batch, i, sc, sink, generated, gkind, hit, true);
+        sent++;
+      }
+      if (sent > 0) counters[generated !== 0 ? C_HOST_FORWARDED : C_OUT]++;
+      else {
+        this.countDrop(firstReason, generated);
+        sink.drop(port, batch.data, o, len, wire, sec, ns, num, firstReason, -1, false, gkind);
+      }
+      if (this.tracer) this.tracer.verdictFlood(sent, count, firstReason);
+      return;
+    }
+    const verdict = this.composites.verdicts[c]!;
+    if (verdict !== 0) {
+      this.countDrop(verdict, generated);
+      sink.drop(port, batch.data, o, len, wire, sec, ns, num, verdict, c, hit, gkind);
+      if (this.tracer) this.tracer.verdictDrop(verdict);
+      return;
+    }
+    counters[generated !== 0 ? C_HOST_FORWARDED : C_OUT]++;
+    this.emit(batch, i, c, sink, generated, gkind, hit, false);
+  }
+
+  private countDrop(reason: number, generated: number): void {
+    this.counters[generated !== 0 ? C_HOST_DROPPED : C_DROPPED]++;
+    if (generated === 0) this.drops[reason]!++;
+  }
+
+  /** Apply composite c to frame i and hand it to the sink; answer for the host on a vNIC port. */
+  private emit(batch: FrameBatch, i: number, c: number, sink: FrameSink, generated: number, gkind: number, hit: boolean, copy: boolean): void {
+    const cs = this.composites;
+    const egress = cs.egress[c]!;
+    let d = batch.data;
+    let o = batch.offsets[i]!;
+    let len = batch.lengths[i]!;
+    let wire = batch.wireLengths[i]!;
+    const op = cs.vlanOps[c]!;
+    const macOps = cs.macOps[c]!;
+    if (op !== VLAN_OP_NONE || macOps !== 0 || copy) {
+      const extra = op === VLAN_OP_PUSH ? 4 : 0;
+      if (this.out.length < len + extra) this.out = new Uint8Array(Math.max(len + extra, this.out.length * 2));
+      const out = this.out;
+      if (op === VLAN_OP_PUSH && len >= 12) {
+        for (let b = 0; b < 12; b++) out[b] = d[o + b]!;
+        out[12] = 0x81;
+        out[13] = 0x00;
+        const vid = cs.vlanIds[c]!;
+        out[14] = (vid >>> 8) & 0x0f;
+        out[15] = vid & 0xff;
+        for (let b = 12; b < len; b++) out[b + 4] = d[o + b]!;
+        len += 4;
+        wire += 4;
+      } else if (op === VLAN_OP_POP && len >= 16) {
+        for (let b = 0; b < 12; b++) out[b] = d[o + b]!;
+        for (let b = 16; b < len; b++) out[b - 4] = d[o + b]!;
+        len -= 4;
+        wire -= 4;
+      } else {
+        for (let b = 0; b < len; b++) out[b] = d[o + b]!;
+      }
+      if (macOps & MAC_OP_DST) putMac(out, 0, cs.dstMacHi[c]!, cs.dstMacLo[c]!);
+      if (macOps & MAC_OP_SRC) putMac(out, 6, cs.srcMacHi[c]!, cs.srcMacLo[c]!);
+      d = out;
+      o = 0;
+    }
+    this.counters[C_EMITTED]++;
+    this.portTx[egress]!++;
+    sink.forward(egress, batch.ports[i]!, d, o, len, wire, batch.timestampSeconds[i]!, batch.timestampNanos[i]!, batch.numbers[i]!, c, hit, gkind);
+    if (this.tracer) this.tracer.emitted(egress, d, o, len, wire);
+    if (generated === 0 && this.policy.vswitch.kinds[egress] === PORT_KIND_VNIC) this.answer(batch, i, egress, d, o, len, wire);
+  }
+
+  /** The host behind vNIC port `vnic` answers the frame it was handed, if it asks something. */
+  private answer(batch: FrameBatch, i: number, vnic: number, d: Uint8Array, o: number, len: number, wire: number): void {
+    const hostAddrs = this.policy.hosts[vnic];
+    if (!hostAddrs) return;
+    const inj = this.injected;
+    if (this.injectedSize >= inj.capacity) return; // at most one batch of answers per batch
+    let at = this.injectedSize === 0 ? 0 : inj.offsets[this.injectedSize - 1]! + inj.lengths[this.injectedSize - 1]!;
+    if (inj.data.length < at + len + 64) {
+      const grown = new Uint8Array(Math.max(inj.data.length * 2, at + len + 64));
+      grown.set(inj.data.subarray(0, at));
+      inj.setData(grown);
+    }
+    const kind = this.host.reply(d, o, len, hostAddrs, inj.data, at);
+    if (kind === HOST_REPLY_NONE) return;
+    const j = this.injectedSize++;
+    inj.offsets[j] = at;
+    inj.lengths[j] = this.host.replyLength;
+    inj.wireLengths[j] = Math.max(this.host.replyLength, wire);
+    inj.timestampSeconds[j] = batch.timestampSeconds[i]!;
+    inj.timestampNanos[j] = batch.timestampNanos[i]!;
+    inj.numbers[j] = batch.numbers[i]!;
+    inj.ports[j] = vnic;
+    inj.sources[j] = 0;
+    this.injectedKinds[j] = kind;
+    this.counters[C_HOST_GENERATED]++;
+    at += this.host.replyLength;
+  }
+
+  private flushInjected(sink: FrameSink): void {
+    const inj = this.injected;
+    inj.count = this.injectedSize;
+    parseBatch(inj, this.policy.vxlanPort);
+    this.run(inj, this.ingressScratch, sink, 1);
+    this.injectedSize = 0;
+    inj.count = 0;
+  }
+}
+
+function baseSpec(): CompositeSpec {
+  return {
+    verdict: 0,
+    egress: -1,
+    vlanOp: VLAN_OP_NONE,
+    vlanId: 0,
+    macOps: 0,
+    srcMacHi: 0,
+    srcMacLo: 0,
+    dstMacHi: 0,
+    dstMacLo: 0,
+    decisions: [],
+    reverse: false,
+  };
+}
+
+function dropSpec(reason: number, decisions: string[]): CompositeSpec {
+  const s = baseSpec();
+  s.verdict = reason;
+  s.decisions = decisions;
+  return s;
+}
+
+function reasonText(reason: number): string {
+  return reason === DropReasonId['vlan-mismatch'] ? 'VLAN mismatch' : reason === DropReasonId['unknown-mac'] ? 'no port of the segment has the destination MAC' : `drop ${reason}`;
+}
+
+/**
+ * A 32-bit digest of a MAC, kept in a flow entry's userData: the flow key has no MACs, and a frame
+ * of the same 5-tuple to another destination MAC is not the same flow (it takes the slow path).
+ */
+function macHash(hi: number, lo: number): number {
+  return (Math.imul(lo ^ (hi << 16), 0x9e3779b1) ^ hi) | 0;
+}
+
+/** The flow table's hash: the parse's symmetric flow hash, with the ingress port mixed in. */
+export function tableHash(h: number, port: number): number {
+  return (h ^ Math.imul(port + 1, 0x85ebca6b)) >>> 0;
+}
+
+function frameTime(batch: FrameBatch, i: number): number {
+  return batch.timestampSeconds[i]! + batch.timestampNanos[i]! * 1e-9;
+}
+
+/** TCP flags of the keyed frame (0 when not TCP or not captured). */
+function tcpFlagsOf(batch: FrameBatch, i: number): number {
+  const w9 = batch.keys[i * FLOW_KEY_WORDS + 9]!;
+  if (((w9 >>> 16) & 0xff) !== IPPROTO_TCP) return 0;
+  const l4 = batch.innerL4Offsets[i]! >= 0 ? batch.innerL4Offsets[i]! : batch.l4Offsets[i]!;
+  if (l4 < 0 || l4 + 14 > batch.offsets[i]! + batch.lengths[i]!) return 0;
+  return batch.data[l4 + 13]!;
+}
+
+/** VLAN id the forward frame carries as it leaves its egress port. */
+function egressVlanOf(cs: CompositeTable, c: number, vid: number): number {
+  const op = cs.vlanOps[c]!;
+  if (op === VLAN_OP_PUSH) return cs.vlanIds[c]!;
+  if (op === VLAN_OP_POP) return 0;
+  return vid;
+}
+
+/**
+ * The key of the reply to the flow keyed at keys[k..]: addresses and ports swapped, an ICMP echo
+ * request turned into its reply, the VLAN it carries on the egress side, entering on `egress`.
+ */
+export function reverseKey(keys: Uint32Array, k: number, rev: Uint32Array, vlan: number, egress: number): void {
+  for (let w = 0; w < 4; w++) {
+    rev[w] = keys[k + 4 + w]!;
+    rev[4 + w] = keys[k + w]!;
+  }
+  const w9 = keys[k + 9]!;
+  const proto = (w9 >>> 16) & 0xff;
+  const ports = keys[k + 8]!;
+  if (proto === IPPROTO_TCP || proto === IPPROTO_UDP) {
+    rev[8] = ((ports << 16) | (ports >>> 16)) >>> 0;
+  } else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
+    const type = ports >>> 24;
+    let rt = type;
+    if (proto === IPPROTO_ICMP && type === ICMP_ECHO_REQUEST) rt = ICMP_ECHO_REPLY;
+    else if (proto === IPPROTO_ICMP && type === ICMP_ECHO_REPLY) rt = ICMP_ECHO_REQUEST;
+    else if (proto === IPPROTO_ICMPV6 && type === ICMPV6_ECHO_REQUEST) rt = ICMPV6_ECHO_REPLY;
+    else if (proto === IPPROTO_ICMPV6 && type === ICMPV6_ECHO_REPLY) rt = ICMPV6_ECHO_REQUEST;
+    rev[8] = ((rt << 24) | (ports & 0x00ffffff)) >>> 0;
+  } else {
+    rev[8] = ports;
+  }
+  rev[9] = ((w9 & 0xffff0000) | (vlan & 0xffff)) >>> 0;
+  rev[10] = keys[k + 10]!;
+  rev[11] = ((keys[k + 11]! & 0xffff) | (egress << 16)) >>> 0;
+}
+
+function putMac(out: Uint8Array, o: number, hi: number, lo: number): void {
+  out[o] = hi >>> 8;
+  out[o + 1] = hi & 255;
+  out[o + 2] = lo >>> 24;
+  out[o + 3] = (lo >>> 16) & 255;
+  out[o + 4] = (lo >>> 8) & 255;
+  out[o + 5] = lo & 255;
+}
