@@ -598,19 +598,20 @@ function loadNetwork(c: Collector, f: Field, index: number, host: Host): Network
     }
   }
 
-  // v1 top-level fields that v2 expresses as network policies.
+  // v1 top-level fields that v2 expresses as network policies; they go first, where HNS lists them.
+  const fromV1: NetworkPolicy[] = [];
   const naf = field(o, p, 'NetworkAdapterName');
   const na = readString(c, naf);
   if (na && adapterName === null) {
     adapterName = na;
-    policies.push({ type: 'NetAdapterName', adapter: na, path: naf!.path });
+    fromV1.push({ type: 'NetAdapterName', adapter: na, path: naf!.path });
     c.note(naf!.path, 'v1 NetworkAdapterName read as a NetAdapterName policy');
   }
   const drf = field(o, p, 'DrMacAddress');
   if (drf && !policies.some((x) => x.type === 'DrMacAddress')) {
     const mac = readMac(c, drf);
     if (mac) {
-      policies.push({ type: 'DrMacAddress', mac, path: drf.path });
+      fromV1.push({ type: 'DrMacAddress', mac, path: drf.path });
       c.note(drf.path, 'v1 DrMacAddress read as a DrMacAddress policy');
     }
   }
@@ -618,10 +619,11 @@ function loadNetwork(c: Collector, f: Field, index: number, host: Host): Network
   if (mif && type === 'Overlay' && !policies.some((x) => x.type === 'ProviderAddress')) {
     const a = readAddr(c, mif);
     if (a) {
-      policies.push({ type: 'ProviderAddress', address: a, path: mif.path });
+      fromV1.push({ type: 'ProviderAddress', address: a, path: mif.path });
       c.note(mif.path, 'v1 ManagementIP read as the ProviderAddress policy of the overlay network');
     }
   }
+  policies.unshift(...fromV1);
 
   let uplink: number | null = null;
   if (type !== null && EXTERNAL_NETWORK_TYPES.has(type) && host.uplinks.length > 0) {
@@ -829,11 +831,20 @@ function loadEndpoint(c: Collector, f: Field, index: number, networks: Network[]
       c.note(gf!.path, `v1 ${key} read as the default route`);
     }
   }
+  // Without a default route of its own, an endpoint gets its subnet's gateway, as HNS programs
+  // the compartment; so a v2 endpoint without Routes and a v1 one with GatewayAddress agree.
+  for (const ip of ips ?? []) {
+    const s = net?.subnets.find((x) => prefixContains(x.prefix, ip.address));
+    const gw = s?.gateway;
+    if (gw && !routes.some((r) => r.destination.length === 0 && r.destination.family === gw.family)) {
+      routes.push({ destination: makePrefix(gw.family, [0, 0, 0, 0], 0), nextHop: gw, metric: 0 });
+    }
+  }
   const primary = ips && ips.length > 0 ? ips[0]!.address : null;
   const holding = primary && net ? net.subnets.find((s) => prefixContains(s.prefix, primary)) ?? null : null;
   const fam = primary ? primary.family : 4;
   const def = routes.find((r) => r.destination.length === 0 && r.destination.family === fam && r.nextHop !== null) ?? routes.find((r) => r.destination.length === 0 && r.nextHop !== null);
-  const gateway = def ? def.nextHop : holding ? holding.gateway : null;
+  const gateway = def ? def.nextHop : null;
 
   const ep: Endpoint = {
     index,
