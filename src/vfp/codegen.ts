@@ -47,6 +47,17 @@
  * one parameter `T`, so source text + tables is all a worker thread needs (the source is a pure
  * function of the IR: same layer, same text; the tests snapshot it).
  *
+ * Measured (bench/micro-vfp.ts, Node 20, 2 vCPUs, median batch of 1,024 packets; ACL rules with a
+ * random /24-/32 remote prefix, one remote port, TCP or UDP): 10 rules (inlined) 8 ns/packet for
+ * hits and misses; 100 / 1,000 / 10,000 rules (indexed) hit 38 / 42 / 54 ns, miss 10 / 10 / 11 ns,
+ * near miss (inside a rule's prefix, wrong port) 34 / 41 / 41 ns. The interpreter needs 21 µs for
+ * a miss at 1,000 rules. Compiling 10,000 rules (lowering + index + source) takes ~0.4 s cold.
+ *
+ * Where the index does not help: rules whose only selective fields are wide (prefixes shorter
+ * than /16, port ranges over EXPAND_MAX ports, no MAC/VNI/VLAN) land in the `proto` bucket or the
+ * residual list, which are scanned linearly (with the rank cut-off). A layer of thousands of such
+ * rules would want a decision tree or range tables; none of the HNS-generated layers look like it.
+ *
  * Invariants: `classify` allocates nothing (integers and typed-array reads only), never throws
  * for an in-range offset, and depends only on words PKT_SRC..PKT_DST_MAC_LO. Deliberately not
  * done: decision trees over several fields, merging groups, caching per flow (flow/ does that),
