@@ -279,7 +279,7 @@ describe('decodeTopologyText', () => {
     expect(syntax('{"a": 1 "b": 2}')).toBe("x.json: line 1, column 9: JSON syntax error: ',' or '}' was expected after a property value");
     expect(syntax("{'a': 1}")).toBe('x.json: line 1, column 2: JSON syntax error: a double-quoted property name was expected');
     expect(syntax('{"p": "C:\\Windows"}')).toMatch(/^x\.json: line 1, column 10: JSON syntax error: bad escape '\\W' in a string/);
-    expect(syntax('{"a": "x')).toMatch(/^x\.json: line 1, column 10: JSON syntax error: unexpected end of file \(unterminated string\)$/);
+    expect(syntax('{"a": "x')).toMatch(/^x\.json: line 1, column 9: JSON syntax error: unexpected end of file \(unterminated string\)$/);
     expect(syntax('{"a": 1}\n{"b": 2}')).toBe('x.json: line 2, column 1: JSON syntax error: unexpected text after the end of the JSON value');
     expect(syntax('{"a": 1')).toMatch(/^x\.json: line 1, column 8: JSON syntax error: unexpected end of file/);
   });
