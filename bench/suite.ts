@@ -42,6 +42,8 @@ import { CaptureReader } from '../src/io/reader.js';
 import { PcapWriter } from '../src/io/writer.js';
 import { parseBatch } from '../src/parse/parse.js';
 import { synthesize } from '../src/synth/scenarios.js';
+import { runAclHit, runAclMiss } from './acl.js';
+import type { AclBenchRun } from './acl.js';
 import type { SynthScenario } from '../src/synth/scenarios.js';
 
 export interface BenchOptions {
@@ -74,6 +76,8 @@ export interface ScenarioResult {
   /** XOR of every frame's flow hash (consumes the parse; equal across modes). */
   checksum: number;
   input: string;
+  /** acl-miss: slow-path cost per new flow, µs. */
+  usPerNewFlow?: number;
 }
 
 export interface PeerResult {
@@ -345,12 +349,51 @@ async function runParse(ctx: BenchContext): Promise<ScenarioResult[]> {
   return out;
 }
 
+function aclResult(name: string, mode: string, r: AclBenchRun, input: string): ScenarioResult {
+  return makeResult(name, mode, 1, r.packets, r.bytes, r.seconds, r.checksum, input);
+}
+
+async function runAclHitScenario(ctx: BenchContext): Promise<ScenarioResult[]> {
+  const out: ScenarioResult[] = [];
+  for (const flows of [65536, 1 << 20]) {
+    const packets = Math.max(ctx.packets, 2 * flows);
+    const r = runAclHit(packets, flows, ctx.runs);
+    out.push(aclResult('acl-hit', `${flows === 65536 ? '64k' : '1M'} flows`, r, `${packets} 60-byte TCP frames over ${flows} established flows (both directions), 100 ACL rules on the port`));
+  }
+  return out;
+}
+
+/** New flows per acl-miss pass (each installs a flow pair). */
+export const ACL_MISS_PACKETS = 200_000;
+
+async function runAclMissScenario(ctx: BenchContext): Promise<ScenarioResult[]> {
+  const out: ScenarioResult[] = [];
+  const packets = Math.min(ctx.packets, ACL_MISS_PACKETS);
+  for (const rules of [10, 1000, 10000]) {
+    const r = runAclMiss(packets, rules, ctx.runs);
+    const res = aclResult('acl-miss', `${rules} rules`, r, `${packets} new TCP flows (one SYN each), ${rules} ACL rules, decided by the last`);
+    res.usPerNewFlow = round((r.seconds * 1e6) / r.packets, 3);
+    out.push(res);
+  }
+  return out;
+}
+
 /** The scenarios, in run order. Append new ones here. */
 export const BENCH_SCENARIOS: readonly BenchScenario[] = [
   {
     name: 'parse',
     description: 'read + parse 64-byte frames: from the page cache, from memory (or N workers), and tcpdump -r IN -w /dev/null',
     run: runParse,
+  },
+  {
+    name: 'acl-hit',
+    description: 'the fast path: established flows (64k and 1M) through a port with 100 ACL rules, read from memory to a counting sink',
+    run: runAclHitScenario,
+  },
+  {
+    name: 'acl-miss',
+    description: 'the slow path: one new flow per packet against 10, 1,000 and 10,000 ACL rules (µs per new flow)',
+    run: runAclMissScenario,
   },
 ];
 
@@ -398,7 +441,7 @@ export function formatReport(r: BenchReport): string {
   const out = [line(head), ...rows.map(line), ''];
   for (const x of r.scenarios) {
     out.push(`${x.name} (${x.mode}, ${x.workers} worker${x.workers === 1 ? '' : 's'}; checksum ${x.checksum}):`);
-    out.push(`Actual: ${x.packets} packets (${x.bytes} bytes) parsed in ${x.seconds.toFixed(6)} seconds`);
+    out.push(`Actual: ${x.packets} packets (${x.bytes} bytes) ${x.name === 'parse' ? 'parsed' : 'processed'} in ${x.seconds.toFixed(6)} seconds${x.usPerNewFlow !== undefined ? ` (${x.usPerNewFlow} µs per new flow)` : ''}`);
     out.push(`Rated: ${(x.bytes / x.seconds).toFixed(1)} Bps, ${((x.bytes * 8) / x.seconds / 1e6).toFixed(2)} Mbps, ${(x.packets / x.seconds).toFixed(2)} pps`);
     out.push('');
   }

@@ -15,7 +15,7 @@
  *               `drop`; forwarded frames get their transposition (VLAN push/pop, MAC rewrite) and
  *               go to the sink's `forward`, one call per egress port (a flood makes several);
  *   host     -> frames delivered to a host vNIC that ask the host something (ARP for the
- *               gateway, ICMP echo to it) get the host's answer, injected after the batch as
+ *               gateway, ICMP echo to it) get the host's answer, injected right after the frame as
  *               frames entering from the vNIC port (they cross the same layers and flows).
  *
  * Invariants. Every input frame ends in exactly one of `out` (forwarded to at least one port) or
@@ -133,14 +133,24 @@ export class Engine {
   private readonly sweepBudget: number;
   private readonly host = new HostResponder();
   // per-frame columns, sized to the largest batch seen
-  private comp = new Int32Array(0);
-  private reasons = new Uint8Array(0);
-  private hit = new Uint8Array(0);
-  private misses = new Int32Array(0);
-  private floodStart = new Int32Array(0);
-  private floodCount = new Int32Array(0);
-  private floodItems = new Int32Array(64);
+  private comp: Int32Array = new Int32Array(0);
+  private reasons: Uint8Array = new Uint8Array(0);
+  private hit: Uint8Array = new Uint8Array(0);
+  private misses: Int32Array = new Int32Array(0);
+  private floodStart: Int32Array = new Int32Array(0);
+  private floodCount: Int32Array = new Int32Array(0);
+  private floodItems: Int32Array = new Int32Array(64);
   private floodUsed = 0;
+  /** The per-frame columns of the host-answer level (swapped in by flushInjected). */
+  private innerCols: [Int32Array, Uint8Array, Uint8Array, Int32Array, Int32Array, Int32Array, Int32Array] = [
+    new Int32Array(0),
+    new Uint8Array(0),
+    new Uint8Array(0),
+    new Int32Array(0),
+    new Int32Array(0),
+    new Int32Array(0),
+    new Int32Array(64),
+  ];
   // scratch
   private readonly pkt = new Uint32Array(PKT_WORDS);
   private readonly rev = new Uint32Array(FLOW_KEY_WORDS);
@@ -188,7 +198,6 @@ export class Engine {
   process(batch: FrameBatch, ingress: IngressMap, sink: FrameSink): void {
     parseBatch(batch, this.policy.vxlanPort);
     this.run(batch, ingress, sink, 0);
-    if (this.injectedSize > 0) this.flushInjected(sink);
     const n = batch.count;
     if (n > 0) this.flows.sweep(batch.timestampSeconds[n - 1]! + batch.timestampNanos[n - 1]! * 1e-9, this.sweepBudget);
   }
@@ -292,7 +301,11 @@ export class Engine {
     for (let m = 0; m < missCount; m++) this.slow(batch, misses[m]!);
 
     // ---- tx -----------------------------------------------------------------------------------
-    for (let i = 0; i < n; i++) this.tx(batch, i, sink, generated);
+    for (let i = 0; i < n; i++) {
+      this.tx(batch, i, sink, generated);
+      // The host's answer follows the frame it answers, whatever the batch size.
+      if (this.injectedSize > 0 && generated === 0) this.flushInjected(sink);
+    }
   }
 
   /** The slow path for frame i: decide, intern the composite, install the flow. */
@@ -654,11 +667,18 @@ export class Engine {
     at += this.host.replyLength;
   }
 
+  /** Run the host's answers (a batch of their own) with the second set of per-frame columns, then restore the first. */
   private flushInjected(sink: FrameSink): void {
     const inj = this.injected;
     inj.count = this.injectedSize;
+    const outer = [this.comp, this.reasons, this.hit, this.misses, this.floodStart, this.floodCount, this.floodItems] as const;
+    const outerUsed = this.floodUsed;
+    [this.comp, this.reasons, this.hit, this.misses, this.floodStart, this.floodCount, this.floodItems] = this.innerCols;
     parseBatch(inj, this.policy.vxlanPort);
     this.run(inj, this.ingressScratch, sink, 1);
+    this.innerCols = [this.comp, this.reasons, this.hit, this.misses, this.floodStart, this.floodCount, this.floodItems];
+    [this.comp, this.reasons, this.hit, this.misses, this.floodStart, this.floodCount, this.floodItems] = outer;
+    this.floodUsed = outerUsed;
     this.injectedSize = 0;
     inj.count = 0;
   }

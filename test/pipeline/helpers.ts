@@ -1,0 +1,145 @@
+/**
+ * Test helpers for the pipeline: topologies as plain objects, frames from FrameSpecs, and an
+ * engine run that records everything the sink receives.
+ */
+import { loadTopology } from '../../src/config/topology.js';
+import { FrameBatch } from '../../src/frame/batch.js';
+import { Engine } from '../../src/pipeline/engine.js';
+import type { EngineOptions, FrameSink, IngressMap } from '../../src/pipeline/engine.js';
+import { compilePolicy } from '../../src/pipeline/policy.js';
+import type { Policy, PolicyOptions } from '../../src/pipeline/policy.js';
+import { buildFrame } from '../../src/synth/frame.js';
+import type { FrameSpec } from '../../src/synth/frame.js';
+import { DROP_REASONS } from '../../src/base/reasons.js';
+
+export interface Out {
+  kind: 'forward' | 'drop';
+  /** Egress port name (forward) or ingress port name (drop). */
+  port: string;
+  from: string;
+  number: number;
+  reason?: string;
+  hit: boolean;
+  generated: number;
+  bytes: Uint8Array;
+  wireLength: number;
+}
+
+export class RecordingSink implements FrameSink {
+  readonly outs: Out[] = [];
+  constructor(private readonly names: () => readonly string[]) {}
+  forward(port: number, ingress: number, d: Uint8Array, o: number, len: number, wire: number, _s: number, _ns: number, number: number, _c: number, hit: boolean, generated: number): void {
+    this.outs.push({ kind: 'forward', port: this.names()[port]!, from: this.names()[ingress]!, number, hit, generated, bytes: d.slice(o, o + len), wireLength: wire });
+  }
+  drop(port: number, d: Uint8Array, o: number, len: number, wire: number, _s: number, _ns: number, number: number, reason: number, _c: number, hit: boolean, generated: number): void {
+    this.outs.push({ kind: 'drop', port: this.names()[port] ?? '-', from: this.names()[port] ?? '-', number, reason: DROP_REASONS[reason], hit, generated, bytes: d.slice(o, o + len), wireLength: wire });
+  }
+}
+
+export interface Sent {
+  /** Ingress port name. */
+  from: string;
+  frame: FrameSpec;
+  /** Seconds after the start. */
+  at?: number;
+  snap?: number;
+}
+
+export function policyOf(doc: object, options: PolicyOptions = {}, generation = 1): Policy {
+  return compilePolicy(loadTopology(doc, 'test topology'), generation, options);
+}
+
+/** Run frames through an engine in batches of `batchSize`; returns the recording sink. */
+export function runFrames(engine: Engine, sent: readonly Sent[], batchSize = 512, startNumber = 1): RecordingSink {
+  const sink = new RecordingSink(() => engine.policy.portNames);
+  const frames = sent.map((s) => buildFrame(s.frame));
+  const total = frames.reduce((a, f) => a + f.length, 0);
+  for (let start = 0; start < sent.length; start += batchSize) {
+    const end = Math.min(sent.length, start + batchSize);
+    const slab = new Uint8Array(total + 64);
+    const batch = new FrameBatch(batchSize, slab);
+    let at = 7; // not at offset 0: offsets are absolute
+    for (let i = start; i < end; i++) {
+      const f = frames[i]!;
+      slab.set(f, at);
+      const j = i - start;
+      batch.offsets[j] = at;
+      batch.lengths[j] = Math.min(sent[i]!.snap ?? f.length, f.length);
+      batch.wireLengths[j] = f.length;
+      const t = 1_700_000_000 + (sent[i]!.at ?? i * 0.001);
+      batch.timestampSeconds[j] = Math.floor(t);
+      batch.timestampNanos[j] = Math.round((t - Math.floor(t)) * 1e9);
+      batch.numbers[j] = startNumber + i;
+      batch.sources[j] = engine.policy.portNames.indexOf(sent[i]!.from);
+      at += f.length;
+    }
+    batch.count = end - start;
+    const map: IngressMap = { byInterface: Int32Array.from(engine.policy.portNames.map((_, p) => p)), forced: -1 };
+    engine.process(batch, map, sink);
+  }
+  return sink;
+}
+
+export function engineOf(doc: object, options: EngineOptions = {}, policyOptions: PolicyOptions = {}): Engine {
+  return new Engine(policyOf(doc, policyOptions), options);
+}
+
+// ---- topologies ---------------------------------------------------------------------------------
+
+export const WEB = '00:15:5d:0a:00:0a';
+export const DB = '00:15:5d:0a:00:14';
+export const APP = '00:15:5d:0a:64:1e';
+export const CLIENT = '02:00:0a:0a:00:32';
+export const ROUTER = '02:00:0a:0a:00:01';
+
+/** The transparent sample's topology, with extra ACLs for web when given. */
+export function transparentTopology(webAcls?: object[], extra: { firewall?: object } = {}): object {
+  const acls = webAcls ?? [
+    { Action: 'Allow', Direction: 'In', Protocols: '6', LocalPorts: '80', RuleType: 'Switch', Priority: 100 },
+    { Action: 'Block', Direction: 'Out', Protocols: '6', RemotePorts: '25', RuleType: 'Switch', Priority: 200 },
+    { Action: 'Allow', Direction: 'Out', RuleType: 'Switch', Priority: 1000 },
+  ];
+  return {
+    host: { name: 'h', uplinks: [{ name: 'eth0', mac: '00-15-5D-00-00-01', ip: '10.10.0.2/24' }], ...extra },
+    networks: [
+      {
+        Name: 'ext',
+        Type: 'Transparent',
+        Ipams: [
+          {
+            Type: 'Static',
+            Subnets: [
+              { IpAddressPrefix: '10.10.0.0/24', Routes: [{ NextHop: '10.10.0.1', DestinationPrefix: '0.0.0.0/0' }] },
+              { IpAddressPrefix: '10.10.100.0/24', Routes: [{ NextHop: '10.10.100.1', DestinationPrefix: '0.0.0.0/0' }], Policies: [{ Type: 'VLAN', Settings: { IsolationId: 100 } }] },
+            ],
+          },
+        ],
+      },
+    ],
+    endpoints: [
+      { Name: 'web', HostComputeNetwork: 'ext', MacAddress: WEB, IpConfigurations: [{ IpAddress: '10.10.0.10', PrefixLength: 24 }], Policies: acls.map((s) => ({ Type: 'ACL', Settings: { RuleType: 'Switch', ...s } })) },
+      { Name: 'db', HostComputeNetwork: 'ext', MacAddress: DB, IpConfigurations: [{ IpAddress: '10.10.0.20', PrefixLength: 24 }] },
+      { Name: 'app', HostComputeNetwork: 'ext', MacAddress: APP, IpConfigurations: [{ IpAddress: '10.10.100.30', PrefixLength: 24 }] },
+    ],
+  };
+}
+
+export const NAT_WEB = '00:15:5d:aa:10:0a';
+export const NAT_API = '00:15:5d:aa:10:0b';
+export const NAT_VNIC = '00:15:5d:00:10:01';
+
+/** A NAT network with a host vNIC (the gateway 172.20.0.1) and two containers, plus an internal network of its own. */
+export function natTopology(): object {
+  return {
+    host: { name: 'h', uplinks: [{ name: 'eth0', mac: '00-15-5D-00-00-01', ip: '10.99.0.2/24' }], vnics: [{ network: 'nat', mac: NAT_VNIC }] },
+    networks: [
+      { Name: 'nat', Type: 'NAT', Ipams: [{ Type: 'Static', Subnets: [{ IpAddressPrefix: '172.20.0.0/16', Routes: [{ NextHop: '172.20.0.1', DestinationPrefix: '0.0.0.0/0' }] }] }] },
+      { Name: 'priv', Type: 'Private', Ipams: [{ Type: 'Static', Subnets: [{ IpAddressPrefix: '192.168.50.0/24' }] }] },
+    ],
+    endpoints: [
+      { Name: 'web', HostComputeNetwork: 'nat', MacAddress: NAT_WEB, IpConfigurations: [{ IpAddress: '172.20.0.10', PrefixLength: 16 }] },
+      { Name: 'api', HostComputeNetwork: 'nat', MacAddress: NAT_API, IpConfigurations: [{ IpAddress: '172.20.0.11', PrefixLength: 16 }] },
+      { Name: 'lone', HostComputeNetwork: 'priv', MacAddress: '00:15:5d:bb:00:01', IpConfigurations: [{ IpAddress: '192.168.50.5', PrefixLength: 24 }] },
+    ],
+  };
+}
