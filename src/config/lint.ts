@@ -83,7 +83,7 @@ export function lintTopology(t: Topology): LintFinding[] {
           add(
             'acl-default-deny',
             `${ep.path}.Policies`,
-            `endpoint '${ep.name}' has ACLs, which make it default-deny, and no allow-all ${dir} rule: every ${dir === 'In' ? 'inbound' : 'outbound'} packet no Allow rule matches is dropped; add {"Type":"ACL","Settings":{"Action":"Allow","Direction":"${dir}","RuleType":"Switch","Priority":1000}} (spec §2.5.2)`,
+            `endpoint '${ep.name}' has ACLs, which make it default-deny, and no allow-all ${dir} rule: every ${dir === 'In' ? 'inbound' : 'outbound'} packet no Allow rule matches is dropped; add {"Type":"ACL","Settings":{"Action":"Allow","Direction":"${dir}","RuleType":"Switch","Priority":1000}} (microsoft/Windows-Containers#616)`,
           );
         }
       }
@@ -134,10 +134,10 @@ export function lintTopology(t: Topology): LintFinding[] {
     for (const pm of ep.portMappings) {
       const vipText = pm.vip ? pm.vip.text : null;
       const dup = seen.find((s) => s.protocol === pm.protocol && s.port === pm.externalPort && (s.vipText === null || vipText === null || s.vipText === vipText));
-      if (dup) add('duplicate-external-port', pm.path, `external port ${pm.externalPort}/${protoName(pm.protocol)} is already mapped by ${dup.path}: one external port maps to exactly one endpoint (spec §4.1)`);
+      if (dup) add('duplicate-external-port', pm.path, `external port ${pm.externalPort}/${protoName(pm.protocol)} is already mapped by ${dup.path}: WinNAT maps one external port to exactly one endpoint`);
       else seen.push({ protocol: pm.protocol, port: pm.externalPort, vipText, path: pm.path });
       if (pm.externalPort >= dyn.start && pm.externalPort < dyn.start + dyn.count) {
-        add('port-mapping-dynamic-port', pm.path, `external port ${pm.externalPort} lies in the host's dynamic port range ${dyn.start}-${dyn.start + dyn.count - 1}, where outbound NAT takes its ports: it may collide (spec §4.4)`);
+        add('port-mapping-dynamic-port', pm.path, `external port ${pm.externalPort} lies in the host's dynamic port range ${dyn.start}-${dyn.start + dyn.count - 1}, where outbound NAT and Hyper-V take their ports: it may collide (docker/for-win#3171)`);
       }
     }
   }
@@ -191,7 +191,7 @@ export function lintTopology(t: Topology): LintFinding[] {
   for (const lb of t.loadBalancers) {
     const overlay = lb.endpoints.some((i) => t.networks[t.endpoints[i]!.network]!.type === 'Overlay');
     if (overlay && lb.sourceVip === null) {
-      add('lb-empty-source-vip', lb.path, 'an overlay load balancer without SourceVIP: some Windows Server 2019 builds then use the VIP itself as NAT pool and hairpin traffic loops or drops; set SourceVIP (kube-proxy --source-vip)');
+      add('lb-empty-source-vip', lb.path, 'an overlay load balancer without SourceVIP: some Windows Server 2019 builds then use the VIP itself as NAT pool and hairpin traffic loops or drops; set SourceVIP (kube-proxy --source-vip; kubernetes/community#8890)');
     }
     const addrs: { text: string }[] = [];
     for (const i of lb.endpoints) {
