@@ -16,12 +16,11 @@
  *   - Lists given as strings are comma separated (`"192.168.100.0/24,10.0.0.21"`, `"80,8080"`,
  *     `"6,17"`), as HNS v2 writes them; arrays of such strings are accepted too.
  *
- * Addresses are parsed with `ip-address` (load time only) and turned into the four u32 words of
- * model.ts; nothing of that package reaches per-packet code. IPv6 zone indices (`fe80::1%eth0`)
- * are refused: HNS objects never carry them. IPv4-mapped IPv6 stays family 6.
+ * Addresses are parsed and printed with `ip-address` (load time only) and turned into the four
+ * u32 words of model.ts; nothing of that package reaches per-packet code. IPv6 zone indices
+ * (`fe80::1%eth0`) are refused: HNS objects never carry them. IPv4-mapped IPv6 stays family 6.
  */
 import { Address4, Address6 } from 'ip-address';
-import { formatIPv4Word, formatIPv6 } from '../wire/format.js';
 import type { Family, IpAddr, IpPrefix, MacAddr, PortRange } from './model.js';
 
 export interface Problem {
@@ -174,16 +173,20 @@ function ipv6Words(big: bigint): [number, number, number, number] {
   return [Number((big >> 96n) & 0xffffffffn), Number((big >> 64n) & 0xffffffffn), Number((big >> 32n) & 0xffffffffn), Number(big & 0xffffffffn)];
 }
 
+function dotted(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+/**
+ * Canonical text: dotted quad, or RFC 5952 for IPv6 (ip-address's correctForm, except that
+ * IPv4-mapped addresses keep the dotted quad, RFC 5952 §5, as wire/format.ts prints them in
+ * `vfp parse`). wire/ is the same layer as config/, so it cannot be imported here.
+ */
 export function wordsText(family: Family, w: readonly number[]): string {
-  if (family === 4) return formatIPv4Word(w[0]!);
-  const b = new Uint8Array(16);
-  for (let i = 0; i < 4; i++) {
-    b[4 * i] = w[i]! >>> 24;
-    b[4 * i + 1] = (w[i]! >>> 16) & 255;
-    b[4 * i + 2] = (w[i]! >>> 8) & 255;
-    b[4 * i + 3] = w[i]! & 255;
-  }
-  return formatIPv6(b, 0);
+  if (family === 4) return dotted(w[0]!);
+  if (w[0] === 0 && w[1] === 0 && w[2] === 0xffff) return `::ffff:${dotted(w[3]!)}`;
+  const big = (BigInt(w[0]!) << 96n) | (BigInt(w[1]!) << 64n) | (BigInt(w[2]!) << 32n) | BigInt(w[3]!);
+  return Address6.fromBigInt(big).correctForm();
 }
 
 /** Words with the bits after `length` cleared. */

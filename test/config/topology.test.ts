@@ -443,6 +443,22 @@ describe('normalisation rules', () => {
     expect(texts(t.endpoints[1]!.acls[0]!.remoteAddresses)).toEqual(['2001:db8::/32', '2001:db8:1::5/128']);
   });
 
+  it('IPv6 text is RFC 5952 (as vfp parse prints it): one zero group kept, longest run compressed, IPv4-mapped dotted', () => {
+    const d = withPolicy(base(), 1, 'ACL', {
+      Action: 'Allow',
+      Direction: 'In',
+      RemoteAddresses: '2001:DB8:0:1:1:1:1:1,2001:0:0:1:0:0:0:1,::ffff:10.0.0.1,0:0:0:0:0:ffff:a00:2,::,::1/128',
+    });
+    expect(texts(load(d).endpoints[1]!.acls[0]!.remoteAddresses)).toEqual([
+      '2001:db8:0:1:1:1:1:1/128',
+      '2001:0:0:1::1/128',
+      '::ffff:10.0.0.1/128',
+      '::ffff:10.0.0.2/128',
+      '::/128',
+      '::1/128',
+    ]);
+  });
+
   it('load balancers in the older HCN schema: VirtualIPs, EnableDirectServerReturn, InternalLoadBalancer', () => {
     const d = base();
     d.loadBalancers = [{ HostComputeEndpoints: ['pod'], VirtualIPs: ['10.96.0.1'], EnableDirectServerReturn: true, InternalLoadBalancer: true, PortMappings: [{ Protocol: 'TCP', InternalPort: 8080, ExternalPort: 80, DistributionType: 2 }], SourceVIP: '' }];
