@@ -209,12 +209,19 @@ export interface Endpoint {
   /** IpConfigurations (v2) / IPAddress + PrefixLength, IPv6Address (v1). */
   ips: IpInterfaceAddr[];
   /**
-   * When the file gives none, HNS would have assigned one: the loader derives it (Overlay: the
-   * `0e:2a:` prefix + the IPv4 address, as the CNIs do; otherwise the next free MAC of the
-   * network's MacPool, or 00:15:5d + the low 24 bits of the IPv4 address) and adds a note.
+   * When the file gives none, HNS would have assigned one: the loader derives it (remote
+   * endpoints: `02:11:` + the IPv4 address, as kube-proxy does; Overlay: the `0e:2a:` prefix +
+   * the IPv4 address, as the CNIs do; otherwise the next free MAC of the network's MacPool, or
+   * 00:15:5d + the low 24 bits of the address) and adds a note.
    */
   mac: MacAddr;
+  /** Next hop of the default route of the first address's family (else of any family); null when none. */
   gateway: IpAddr | null;
+  /**
+   * v2 `Routes`; v1 `GatewayAddress`/`GatewayAddressV6` become default routes; a family without a
+   * default route gets one via the gateway of the subnet holding the address (as HNS programs
+   * the compartment), so v1 and v2 dumps of one endpoint agree.
+   */
   routes: Route[];
   /** Remote endpoint (v2 Flags & 1, v1 IsRemoteEndpoint). */
   remote: boolean;

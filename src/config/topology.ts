@@ -78,6 +78,7 @@ import {
   describe,
   field,
   isObj,
+  join,
   macFromNumber,
   macNumber,
   makePrefix,
@@ -207,7 +208,7 @@ function findTruncated(v: unknown, path: string, out: string[]): void {
   } else if (Array.isArray(v)) {
     v.forEach((x, i) => findTruncated(x, `${path}[${i}]`, out));
   } else if (isObj(v)) {
-    for (const [k, x] of Object.entries(v)) findTruncated(x, path === '' ? k : `${path}.${k}`, out);
+    for (const [k, x] of Object.entries(v)) findTruncated(x, join(path, k), out);
   }
 }
 
@@ -397,7 +398,7 @@ function loadHost(c: Collector, f: Field | undefined): HostDraft {
   const o = readObj(c, f);
   if (!o) return draft;
   host.path = f.path;
-  const knownKeys = ['name', 'uplinks', 'vnics', 'dynamicportrange', 'winnat', 'firewall'];
+  const knownKeys = ['name', 'uplinks', 'vnics', 'dynamicportrange', 'winnat'];
   for (const k of Object.keys(o)) if (!knownKeys.includes(k.toLowerCase())) c.note(`${f.path}.${k}`, 'unknown host key, ignored');
   const name = readString(c, field(o, f.path, 'name'));
   if (name) host.name = name;
@@ -1172,8 +1173,14 @@ function loadLoadBalancer(c: Collector, f: Field, eps: RefIndex): LoadBalancer |
   const ilbOn = readBool(c, ilb) === true;
   if (ilbOn) c.note(ilb!.path, 'InternalLoadBalancer (older HCN schema) read as port mapping Flags ILB (1)');
 
-  // A v1 policy list: {References, Policies: [{Type: "ELB", ...}]}.
-  for (const pol of readPolicies(c, field(o, p, 'Policies'))) {
+  // A v1 policy list: {References, Policies: [{Type: "ELB", ...}]}. Get-HnsPolicyList also
+  // returns lists of other policies (ROUTE ...): those are not load balancers and are skipped.
+  const listed = readPolicies(c, field(o, p, 'Policies'));
+  if (listed.length > 0 && !listed.some((x) => x.type === 'elb') && portMappings.length === 0) {
+    c.note(p, `a policy list of ${[...new Set(listed.map((x) => x.typeText))].join(', ')} policies, not a load balancer: ignored`);
+    return null;
+  }
+  for (const pol of listed) {
     if (pol.type !== 'elb') {
       c.note(pol.path, `policy list entry ${pol.typeText} is not a load balancer, ignored`);
       continue;

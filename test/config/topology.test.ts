@@ -505,6 +505,33 @@ describe('normalisation rules', () => {
     expect(t.endpoints[0]!.routes.map((r) => [r.destination.text, r.nextHop?.text, r.metric])).toEqual([['0.0.0.0/0', '172.20.0.1', 0]]);
   });
 
+  it('v1 policy lists: several ELB policies make one load balancer; a ROUTE-only list is skipped', () => {
+    const d = base();
+    d.policyLists = [
+      {
+        ID: 'pl-1',
+        References: ['/endpoints/aaaaaaaa-0000-0000-0000-000000000002'],
+        Policies: [
+          { Type: 'ELB', SourceVIP: '10.244.1.250', VIPs: ['10.96.0.10'], Protocol: 6, InternalPort: 8080, ExternalPort: 80, ILB: true },
+          { Type: 'ELB', VIPs: ['10.96.0.10', '10.96.0.11'], Protocol: 17, InternalPort: 53, ExternalPort: 53, IsDSR: true },
+        ],
+      },
+      { ID: 'pl-2', References: ['/endpoints/aaaaaaaa-0000-0000-0000-000000000002'], Policies: [{ Type: 'ROUTE', DestinationPrefix: '10.96.0.0/12', NeedEncap: true }] },
+    ];
+    const r = analyseTopology(d, 't.json');
+    expect(r.problems).toEqual([]);
+    const lbs = r.topology!.loadBalancers;
+    expect(lbs).toHaveLength(1);
+    expect(lbs[0]!).toMatchObject({ id: 'pl-1', endpoints: [1], flags: 1 });
+    expect(lbs[0]!.sourceVip?.text).toBe('10.244.1.250');
+    expect(texts(lbs[0]!.frontendVips)).toEqual(['10.96.0.10', '10.96.0.11']);
+    expect(lbs[0]!.portMappings).toEqual([
+      { protocol: 6, internalPort: 8080, externalPort: 80, distributionType: 0, flags: 1 },
+      { protocol: 17, internalPort: 53, externalPort: 53, distributionType: 0, flags: 0 },
+    ]);
+    expect(r.notes).toContain('policyLists[1]: a policy list of ROUTE policies, not a load balancer: ignored');
+  });
+
   it('fixture files decode and load as-is', () => {
     expect(fixtureDoc('spec-v2.json')).toBeTypeOf('object');
   });
