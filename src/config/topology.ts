@@ -48,14 +48,10 @@
  */
 import { ConfigError } from '../base/errors.js';
 import type {
-  AclAction,
-  AclDirection,
   AclPolicy,
   Endpoint,
   Host,
-  IpAddr,
   IpInterfaceAddr,
-  IpPrefix,
   LoadBalancer,
   LoadBalancerPortMapping,
   MacAddr,
