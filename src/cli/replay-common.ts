@@ -130,8 +130,17 @@ export class NullSink implements FrameSink {
   drop(): void {}
 }
 
+/** A policy update: from input frame `at` on, `policy` (a new generation) is in force. */
+export interface PolicyUpdate {
+  at: number;
+  policy: Policy;
+  file: string;
+}
+
 export interface ReplayRunOptions {
   batchSize?: number;
+  /** Policy generations to install before the given frame numbers (sorted by `at`). */
+  updates?: readonly PolicyUpdate[];
   /** Stop after this input frame number. */
   limit?: number;
   /** Called after each batch (trace printing, progress). */
@@ -151,6 +160,8 @@ export function replayCapture(input: string, engine: Engine, resolver: IngressRe
   const reader = CaptureReader.openFile(input);
   const batch = new FrameBatch(options.batchSize ?? 512);
   const limit = options.limit ?? Infinity;
+  const updates = options.updates ?? [];
+  let next = 0;
   let first = -1;
   let last = 0;
   let failure: unknown = null;
@@ -169,7 +180,21 @@ export function replayCapture(input: string, engine: Engine, resolver: IngressRe
       if (count > 0) {
         if (first < 0) first = batch.timestampSeconds[0]! + batch.timestampNanos[0]! * 1e-9;
         last = batch.timestampSeconds[count - 1]! + batch.timestampNanos[count - 1]! * 1e-9;
-        engine.process(batch, resolver.map, sink);
+        // A policy update due inside this batch splits it: the frames before it run first.
+        while (next < updates.length && updates[next]!.at <= batch.numbers[batch.count - 1]!) {
+          const u = updates[next++]!;
+          let k = 0;
+          while (k < batch.count && batch.numbers[k]! < u.at) k++;
+          if (k > 0) {
+            const rest = batch.count;
+            batch.count = k;
+            engine.process(batch, resolver.map, sink);
+            batch.count = rest;
+            dropHead(batch, k);
+          }
+          engine.setPolicy(u.policy);
+        }
+        if (batch.count > 0) engine.process(batch, resolver.map, sink);
       }
       options.onBatch?.(reader);
       if (count < n) break;
@@ -181,6 +206,36 @@ export function replayCapture(input: string, engine: Engine, resolver: IngressRe
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return { reader, seconds, firstTime: first, lastTime: last, failure };
+}
+
+/** Remove the first k frames of a batch (the columns a reader fills; parse runs again). */
+function dropHead(batch: FrameBatch, k: number): void {
+  const n = batch.count;
+  batch.offsets.copyWithin(0, k, n);
+  batch.lengths.copyWithin(0, k, n);
+  batch.wireLengths.copyWithin(0, k, n);
+  batch.timestampSeconds.copyWithin(0, k, n);
+  batch.timestampNanos.copyWithin(0, k, n);
+  batch.sources.copyWithin(0, k, n);
+  batch.numbers.copyWithin(0, k, n);
+  batch.count = n - k;
+}
+
+/** Parse `N:FILE` values of --update into policy generations 2, 3, ... in frame order. */
+export function parseUpdates(values: readonly string[], first: Policy, options: PolicyOptions = {}): PolicyUpdate[] {
+  const parsed = values.map((v) => {
+    const m = /^(\d+):(.+)$/.exec(v);
+    if (!m || Number(m[1]) < 1) throw new UsageError(`--update ${v}: expected PACKET:TOPOLOGY, e.g. --update 100:new.json`);
+    return { at: Number(m[1]), file: m[2]! };
+  });
+  parsed.sort((a, b) => a.at - b.at);
+  return parsed.map((u, i) => {
+    const policy = compilePolicy(loadTopologyFile(u.file), i + 2, options);
+    if (policy.portNames.join('\n') !== first.portNames.join('\n')) {
+      throw new UsageError(`--update ${u.at}:${u.file}: a policy update must keep the same ports (${first.portNames.join(', ')}); it has ${policy.portNames.join(', ')}`);
+    }
+    return { at: u.at, file: u.file, policy };
+  });
 }
 
 export interface ReplaySummary {

@@ -50,6 +50,9 @@ import type { LayerTrace } from '../vfp/interp.js';
 import { DIR_IN, DIR_OUT, PKT_DST_MAC_HI, PKT_DST_MAC_LO, PKT_SRC_MAC_HI, PKT_SRC_MAC_LO, PKT_WORDS } from '../vfp/model.js';
 import type { DirectionId } from '../vfp/model.js';
 import { ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../wire/headers.js';
+import { copyBytes } from '../action/copy.js';
+import { rewriteDstMac, rewriteSrcMac } from '../action/rewrite.js';
+import { vlanPopCopy, vlanPushCopy } from '../action/vlan.js';
 import { CompositeTable, MAC_OP_DST, MAC_OP_SRC, VLAN_OP_NONE, VLAN_OP_POP, VLAN_OP_PUSH } from './composite.js';
 import type { CompositeSpec } from './composite.js';
 import type { Policy } from './policy.js';
@@ -154,7 +157,9 @@ export class Engine {
   // scratch
   private readonly pkt = new Uint32Array(PKT_WORDS);
   private readonly rev = new Uint32Array(FLOW_KEY_WORDS);
+  private readonly fwd = new Uint32Array(FLOW_KEY_WORDS);
   private out = new Uint8Array(2048);
+  private outView = new DataView(this.out.buffer);
   private readonly injected: FrameBatch;
   private injectedSize = 0;
   private readonly injectedKinds = new Uint8Array(512);
@@ -186,8 +191,8 @@ export class Engine {
     if (policy.portNames.join('\n') !== this.policy.portNames.join('\n')) {
       throw new Error('a new policy generation must keep the same ports');
     }
+    // Composites stay: flows of the old generation still name them until they are resimulated.
     this.policy = policy;
-    this.composites = new CompositeTable(policy.portNames);
   }
 
   counter(name: EngineCounter): number {
@@ -338,6 +343,7 @@ export class Engine {
           if (tracer) tracer.flowHit(e, this.flows, this.composites, c);
           return;
         }
+        if (this.flows.generations[e] !== policy.generation && this.composites.specs[c]!.reverse && this.resimulate(batch, i, e)) return;
       }
       this.counters[C_MISSES]++;
       if (tracer) tracer.flowMiss(policy.generation);
@@ -406,6 +412,68 @@ export class Engine {
       this.comp[i] = cs.intern(dropSpec(DropReasonId['table-full'], ['flow table full']));
       if (tracer) tracer.tableFull();
     }
+  }
+
+  /**
+   * A reply hit the reverse entry of a pair decided under an older policy generation: as VFP does,
+   * resimulate the connection's forward direction under the current policy (the forward entry's
+   * key, the MACs of this frame swapped). Still allowed and stateful: a new pair replaces the old
+   * one and this frame takes its reverse entry (true). Otherwise the old pair is removed and the
+   * frame is decided on its own, like an unsolicited one (false).
+   */
+  private resimulate(batch: FrameBatch, i: number, e: number): boolean {
+    const flows = this.flows;
+    const f = flows.peers[e]!;
+    const tracer = this.tracer;
+    if (f < 0) return false;
+    const policy = this.policy;
+    const vs = policy.vswitch;
+    const fwd = this.fwd;
+    flows.copyKey(f, fwd, 0);
+    const fport = fwd[11]! >>> 16;
+    const d = batch.data;
+    const o = batch.offsets[i]!;
+    const pkt = this.pkt;
+    for (let w = 0; w < FLOW_KEY_WORDS; w++) pkt[w] = fwd[w]!;
+    // The forward frame went from this frame's destination MAC to its source MAC.
+    pkt[PKT_SRC_MAC_HI] = (d[o]! << 8) | d[o + 1]!;
+    pkt[PKT_SRC_MAC_LO] = batch.view.getUint32(o + 2);
+    pkt[PKT_DST_MAC_HI] = (d[o + 6]! << 8) | d[o + 7]!;
+    pkt[PKT_DST_MAC_LO] = batch.view.getUint32(o + 8);
+    const fvid = vs.kinds[fport] === PORT_KIND_UPLINK ? fwd[9]! & 0x0fff : 0;
+    const kind = fwd[9]! >>> 24;
+    const egress = vs.forward(fport, pkt[PKT_DST_MAC_HI]!, pkt[PKT_DST_MAC_LO]!, fvid);
+    flows.remove(e);
+    if (egress < 0) {
+      if (tracer) tracer.note(`resimulated the connection from ${policy.portNames[fport]}: the switch no longer forwards it`);
+      return false;
+    }
+    const fc = this.decide(fport, egress, fvid, kind, i, batch);
+    const cs = this.composites;
+    if (cs.verdicts[fc] !== 0 || !this.slowStateful) {
+      if (tracer) tracer.note(`resimulated the connection from ${policy.portNames[fport]} under generation ${policy.generation}: ${cs.verdicts[fc] !== 0 ? 'no longer allowed' : 'no longer stateful'}; this frame is decided on its own`);
+      return false;
+    }
+    const rev = this.rev;
+    reverseKey(fwd, 0, rev, egressVlanOf(cs, fc, fvid), egress);
+    const k = i * FLOW_KEY_WORDS;
+    for (let w = 0; w < FLOW_KEY_WORDS; w++) if (rev[w] !== batch.keys[k + w]) return false;
+    const rc = cs.intern(this.reverseSpec(fc, fport, fvid));
+    const now = frameTime(batch, i);
+    const fh = tableHash(flowHash(fwd, 0), fport);
+    const handle = flows.insertPair(fwd, 0, fh, rev, 0, tableHash(batch.hashes[i]!, batch.ports[i]!), now, this.slowTtl, fc, rc, policy.generation);
+    if (handle < 0) return false;
+    const r = flows.peers[handle]!;
+    flows.userData[handle] = macHash(pkt[PKT_DST_MAC_HI]!, pkt[PKT_DST_MAC_LO]!);
+    flows.userData[r] = macHash(pkt[PKT_SRC_MAC_HI]!, pkt[PKT_SRC_MAC_LO]!);
+    flows.touch(r, now, batch.lengths[i]!, tcpFlagsOf(batch, i));
+    this.comp[i] = rc;
+    this.counters[C_MISSES]++;
+    if (tracer) {
+      tracer.note(`resimulated the connection from ${policy.portNames[fport]} under generation ${policy.generation}: still allowed (${cs.specs[fc]!.decisions.join('; ')})`);
+      tracer.installed(handle, flows, true, this.slowTtl);
+    }
+    return true;
   }
 
   /** Tag a freshly inserted entry with the destination MAC it was decided for. */
@@ -606,29 +674,30 @@ export class Engine {
     const op = cs.vlanOps[c]!;
     const macOps = cs.macOps[c]!;
     if (op !== VLAN_OP_NONE || macOps !== 0 || copy) {
-      const extra = op === VLAN_OP_PUSH ? 4 : 0;
-      if (this.out.length < len + extra) this.out = new Uint8Array(Math.max(len + extra, this.out.length * 2));
-      const out = this.out;
-      if (op === VLAN_OP_PUSH && len >= 12) {
-        for (let b = 0; b < 12; b++) out[b] = d[o + b]!;
-        out[12] = 0x81;
-        out[13] = 0x00;
-        const vid = cs.vlanIds[c]!;
-        out[14] = (vid >>> 8) & 0x0f;
-        out[15] = vid & 0xff;
-        for (let b = 12; b < len; b++) out[b + 4] = d[o + b]!;
-        len += 4;
-        wire += 4;
-      } else if (op === VLAN_OP_POP && len >= 16) {
-        for (let b = 0; b < 12; b++) out[b] = d[o + b]!;
-        for (let b = 16; b < len; b++) out[b - 4] = d[o + b]!;
-        len -= 4;
-        wire -= 4;
-      } else {
-        for (let b = 0; b < len; b++) out[b] = d[o + b]!;
+      // Transform into the scratch slab (a flood's copies each start from the original frame).
+      if (this.out.length < len + 4) {
+        this.out = new Uint8Array(Math.max(len + 4, this.out.length * 2));
+        this.outView = new DataView(this.out.buffer);
       }
-      if (macOps & MAC_OP_DST) putMac(out, 0, cs.dstMacHi[c]!, cs.dstMacLo[c]!);
-      if (macOps & MAC_OP_SRC) putMac(out, 6, cs.srcMacHi[c]!, cs.srcMacLo[c]!);
+      const out = this.out;
+      const ov = this.outView;
+      const sv = batch.view;
+      let n: number;
+      if (op === VLAN_OP_PUSH) n = vlanPushCopy(d, sv, o, o + len, out, ov, 0, out.length, cs.vlanIds[c]!, 0);
+      else if (op === VLAN_OP_POP) n = vlanPopCopy(d, sv, o, o + len, out, ov, 0, out.length);
+      else {
+        copyBytes(d, sv, o, out, ov, 0, len);
+        n = len;
+      }
+      if (n < 0) {
+        // Shorter than the header the transposition needs: keep the frame as it is.
+        copyBytes(d, sv, o, out, ov, 0, len);
+        n = len;
+      }
+      wire += n - len;
+      len = n;
+      if (macOps & MAC_OP_DST) rewriteDstMac(out, ov, 0, len, cs.dstMacHi[c]!, cs.dstMacLo[c]!);
+      if (macOps & MAC_OP_SRC) rewriteSrcMac(out, ov, 0, len, cs.srcMacHi[c]!, cs.srcMacLo[c]!);
       d = out;
       o = 0;
     }
@@ -775,11 +844,3 @@ export function reverseKey(keys: Uint32Array, k: number, rev: Uint32Array, vlan:
   rev[11] = ((keys[k + 11]! & 0xffff) | (egress << 16)) >>> 0;
 }
 
-function putMac(out: Uint8Array, o: number, hi: number, lo: number): void {
-  out[o] = hi >>> 8;
-  out[o + 1] = hi & 255;
-  out[o + 2] = lo >>> 24;
-  out[o + 3] = (lo >>> 16) & 255;
-  out[o + 4] = (lo >>> 8) & 255;
-  out[o + 5] = lo & 255;
-}

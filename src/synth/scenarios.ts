@@ -72,7 +72,7 @@ import {
   zero,
 } from './build.js';
 import { buildFrame } from './frame.js';
-import { TRANSPARENT_SCRIPT, TRANSPARENT_SOURCES } from './transparent.js';
+import { NAT_HOST_SCRIPT, NAT_HOST_SOURCES, TRANSPARENT_SCRIPT, TRANSPARENT_SOURCES } from './transparent.js';
 import type { ScriptedFrame } from './transparent.js';
 
 /** Scenario names with the one-line description `vfp synth --help` prints. */
@@ -83,6 +83,7 @@ export const SYNTH_SCENARIOS = {
   'new-flows': 'one new flow per packet: every frame a 64-byte TCP SYN from a distinct source (address, port); --flows is ignored',
   sample: 'the README demo (17 frames on eth0 and web): ARP, ping, DNS, TCP with HTTP, IPv6, VLAN 100, VXLAN, a truncated frame',
   transparent: 'the replay demo for pcaps/transparent.json (23 frames on eth0, web, db, app): allowed, blocked and bridged traffic, VLAN 100, flooding',
+  'nat-host': 'a NAT network seen from its containers and host vNIC (12 frames): ARP and ping for the gateway answered by the host, bridging, flooding',
 } as const;
 export type SynthScenario = keyof typeof SYNTH_SCENARIOS;
 
@@ -118,6 +119,7 @@ const IMIX_PATTERN = [0, 1, 0, 0, 2, 0, 1, 0, 0, 1, 0, 1] as const;
 /** Capture interfaces a scenario emits on; writers add them in this order. */
 export function synthSources(scenario: SynthScenario): string[] {
   if (scenario === 'transparent') return [...TRANSPARENT_SOURCES];
+  if (scenario === 'nat-host') return [...NAT_HOST_SOURCES];
   return scenario === 'sample' ? [UPLINK, ENDPOINT] : [UPLINK];
 }
 
@@ -166,6 +168,8 @@ export function synthesize(scenario: SynthScenario, options: SynthOptions, emit:
       return sample(d, start, emit);
     case 'transparent':
       return scripted(TRANSPARENT_SCRIPT, start, emit);
+    case 'nat-host':
+      return scripted(NAT_HOST_SCRIPT, start, emit);
   }
 }
 

@@ -147,3 +147,33 @@ export const TRANSPARENT_SCRIPT: readonly ScriptedFrame[] = [
     frame: { src: WEB, dst: ROUTER, ip: { src: '10.10.0.10', dst: '198.51.100.7', ttl: 128 }, tcp: { sport: 50200, dport: 443, flags: SYN, seq: 1, options: MSS } },
   },
 ];
+
+/**
+ * The `nat-host` scenario, for `test/golden/scenarios/nat-host`: a NAT network `nat`
+ * (172.20.0.0/16, gateway 172.20.0.1 on the host vNIC `host:nat`) with containers web and api,
+ * and a Private network `priv` with one container. Shows the host vNIC answering ARP and ping for
+ * the gateway, bridging between containers, flooding within a network only, and traffic for the
+ * outside handed to the host (WinNAT, which takes it further, is the NAT driver's issue).
+ */
+export const NAT_HOST_SOURCES = ['web', 'api', 'lone', 'host:nat'] as const;
+
+const NWEB = '00:15:5d:aa:10:0a';
+const NAPI = '00:15:5d:aa:10:0b';
+const NVNIC = '00:15:5d:00:10:01';
+const LONE = '00:15:5d:bb:00:01';
+const PING = 'abcdefghijklmnopqrstuvwabcdefghi';
+
+export const NAT_HOST_SCRIPT: readonly ScriptedFrame[] = [
+  { source: 'web', note: 'web asks for the gateway: the host vNIC receives it and answers', frame: { src: NWEB, dst: BCAST, arp: { op: 1, spa: '172.20.0.10', tpa: '172.20.0.1' } } },
+  { source: 'web', note: 'web pings the gateway: the host answers, the reply is admitted by the flow', frame: { src: NWEB, dst: NVNIC, ip: { src: '172.20.0.10', dst: '172.20.0.1', ttl: 128 }, icmp: { request: true, id: 1, seq: 1, payload: PING } } },
+  { source: 'web', note: 'second ping: fast path both ways', frame: { src: NWEB, dst: NVNIC, ip: { src: '172.20.0.10', dst: '172.20.0.1', ttl: 128 }, icmp: { request: true, id: 1, seq: 2, payload: PING } } },
+  { source: 'web', note: 'web asks for api: delivered to api alone', frame: { src: NWEB, dst: BCAST, arp: { op: 1, spa: '172.20.0.10', tpa: '172.20.0.11' } } },
+  { source: 'api', note: 'api answers', frame: { src: NAPI, dst: NWEB, arp: { op: 2, spa: '172.20.0.11', tha: NWEB, tpa: '172.20.0.10' } } },
+  { source: 'web', note: 'web -> api TCP: bridged', frame: { src: NWEB, dst: NAPI, ip: { src: '172.20.0.10', dst: '172.20.0.11', ttl: 128 }, tcp: { sport: 49800, dport: 8080, flags: SYN, seq: 10, options: MSS } } },
+  { source: 'api', note: 'api -> web: reverse entry', frame: { src: NAPI, dst: NWEB, ip: { src: '172.20.0.11', dst: '172.20.0.10', ttl: 128 }, tcp: { sport: 8080, dport: 49800, flags: SYNACK, seq: 20, ack: 11, options: MSS } } },
+  { source: 'web', note: 'a NetBIOS broadcast: flooded to api and the host, not to priv', frame: { src: NWEB, dst: BCAST, ip: { src: '172.20.0.10', dst: '172.20.255.255', ttl: 128 }, udp: { sport: 137, dport: 137, payload: 'netbios-name-query' } } },
+  { source: 'web', note: 'web to the internet via the gateway MAC: handed to the host (WinNAT is the NAT issue)', frame: { src: NWEB, dst: NVNIC, ip: { src: '172.20.0.10', dst: '203.0.113.80', ttl: 128 }, tcp: { sport: 49900, dport: 443, flags: SYN, seq: 1, options: MSS } } },
+  { source: 'host:nat', note: 'the host sends to api (host -> container): bridged, inbound firewall admits TCP', frame: { src: NVNIC, dst: NAPI, ip: { src: '172.20.0.1', dst: '172.20.0.11', ttl: 128 }, tcp: { sport: 50000, dport: 8080, flags: SYN, seq: 1, options: MSS } } },
+  { source: 'lone', note: 'the Private network container broadcasts: nobody else is there', frame: { src: LONE, dst: BCAST, arp: { op: 1, spa: '192.168.50.5', tpa: '192.168.50.9' } } },
+  { source: 'web', note: 'web pings api: ICMP admitted inbound by the firewall', frame: { src: NWEB, dst: NAPI, ip: { src: '172.20.0.10', dst: '172.20.0.11', ttl: 128 }, icmp: { request: true, id: 9, seq: 1, payload: PING } } },
+];

@@ -165,6 +165,27 @@ describe('pipeline: flows on the packet clock', () => {
     expect(engine.counter('flow-stale')).toBe(1);
   });
 
+  it('resimulates the forward side when a reply meets a pair of an older generation', () => {
+    const unrelated = transparentTopology([
+      { Action: 'Block', Direction: 'Out', Protocols: '17', RemotePorts: '123', Priority: 50 },
+      { Action: 'Allow', Direction: 'Out', Priority: 1000 },
+    ]);
+    const kept = engineOf(transparentTopology());
+    runFrames(kept, [dnsQuery(0)]);
+    kept.setPolicy(policyOf(unrelated, {}, 2));
+    expect(runFrames(kept, [dnsAnswer(1)], 512, 2).outs[0]).toMatchObject({ kind: 'forward', port: 'web' });
+    expect(kept.flows.generations[kept.flows.peers[0] ?? 0]).toBeDefined();
+    // Now the query itself is blocked: the answer no longer belongs to an allowed connection.
+    const blocking = transparentTopology([
+      { Action: 'Block', Direction: 'Out', Protocols: '17', RemotePorts: '53', Priority: 50 },
+      { Action: 'Allow', Direction: 'Out', Priority: 1000 },
+    ]);
+    const cut = engineOf(transparentTopology());
+    runFrames(cut, [dnsQuery(0)]);
+    cut.setPolicy(policyOf(blocking, {}, 2));
+    expect(runFrames(cut, [dnsAnswer(1)], 512, 2).outs[0]).toMatchObject({ kind: 'drop', reason: 'acl-default-deny' });
+  });
+
   it('drops a new flow with table-full when the table is full, or evicts the idlest with evict-idle', () => {
     const flow = (port: number, at: number): Sent => ({ from: 'web', at, frame: { src: WEB, dst: ROUTER, ip: { src: '10.10.0.10', dst: '198.51.100.7' }, udp: { sport: port, dport: 9 } } });
     const full = runFrames(engineOf(transparentTopology(), { flowCapacity: 4 }), [flow(1, 0), flow(2, 1), flow(3, 2)]);

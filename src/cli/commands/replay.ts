@@ -18,12 +18,13 @@ import { Engine } from '../../pipeline/engine.js';
 import type { FrameSink } from '../../pipeline/engine.js';
 import { formatTrace, Tracer } from '../../pipeline/trace.js';
 import { intOption } from '../options.js';
-import { engineOptionsFrom, formatSummary, IngressResolver, loadPolicy, NullSink, PcapngSink, portByName, replayCapture, SplitSink, summarize } from '../replay-common.js';
+import { parseUpdates, engineOptionsFrom, formatSummary, IngressResolver, loadPolicy, NullSink, PcapngSink, portByName, replayCapture, SplitSink, summarize } from '../replay-common.js';
 import { Progress } from '../progress.js';
 import { statSizeOrZero } from '../../io/stat.js';
 
 interface ReplayOptions {
   config: string;
+  update: string[];
   out?: string;
   split?: boolean;
   workers: number;
@@ -53,6 +54,7 @@ export function registerReplay(program: Command): void {
     .option('--trace', 'print the per-packet trace (as vfp trace) before the summary')
     .option('--sessions', 'print the NAT session table at the end')
     .option('--flows', 'print the unified flow table at the end (like ovs-dpctl dump-flows)')
+    .option('--update <n:topo>', 'from packet N on, the topology in TOPO is in force (a new policy generation; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--ingress <port>', 'ingress port of frames whose capture interface names no port')
     .option('--flow-capacity <n>', 'flow table entries (default 262144)', intOption('--flow-capacity', 2, 1 << 24))
     .addOption(new Option('--when-full <what>', 'a full flow table drops new flows or evicts the idlest').choices(['drop', 'evict-idle']))
@@ -75,6 +77,7 @@ function runReplay(input: string, opts: ReplayOptions): void {
   const engine = new Engine(policy, engineOptionsFrom(opts));
   const forced = opts.ingress !== undefined ? portByName(policy, opts.ingress, '--ingress') : -1;
   const resolver = new IngressResolver(policy, forced);
+  const updates = parseUpdates(opts.update, policy, { codegen: opts.codegen });
   // With --out - the capture goes to standard output, so the text goes to standard error.
   const text = new TextOut(opts.out === '-' ? 2 : 1);
   let sink: FrameSink & { close?: () => void } = new NullSink();
@@ -86,6 +89,7 @@ function runReplay(input: string, opts: ReplayOptions): void {
   }
   const progress = !opts.json && opts.progress && process.stderr.isTTY ? new Progress(input, statSizeOrZero(input)) : null;
   const result = replayCapture(input, engine, resolver, sink, {
+    updates,
     ...(tracer ? { batchSize: 1 } : {}),
     onBatch: (reader) => {
       if (tracer) {

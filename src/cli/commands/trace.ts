@@ -16,10 +16,11 @@ import { TextOut } from '../../io/text-out.js';
 import { Engine } from '../../pipeline/engine.js';
 import { formatTrace, Tracer } from '../../pipeline/trace.js';
 import { intOption } from '../options.js';
-import { engineOptionsFrom, IngressResolver, loadPolicy, NullSink, portByName, replayCapture } from '../replay-common.js';
+import { parseUpdates, engineOptionsFrom, IngressResolver, loadPolicy, NullSink, portByName, replayCapture } from '../replay-common.js';
 
 interface TraceOptions {
   config: string;
+  update: string[];
   packet?: number;
   json?: boolean;
   ingress?: string;
@@ -35,6 +36,7 @@ export function registerTrace(program: Command): void {
     .requiredOption('--config <topo>', 'topology file (HNS JSON)')
     .option('--packet <n>', 'trace only packet N (packets 1..N-1 still run first, building flow state)', intOption('--packet', 1))
     .option('--json', 'one JSON object per packet')
+    .option('--update <n:topo>', 'from packet N on, the topology in TOPO is in force (a new policy generation; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--ingress <port>', 'ingress port of frames whose capture interface names no port')
     .option('--flow-capacity <n>', 'flow table entries (default 262144)', intOption('--flow-capacity', 2, 1 << 24))
     .addOption(new Option('--when-full <what>', 'a full flow table drops new flows or evicts the idlest').choices(['drop', 'evict-idle']))
@@ -53,11 +55,13 @@ function runTrace(input: string, opts: TraceOptions): void {
   const engine = new Engine(policy, engineOptionsFrom(opts));
   const forced = opts.ingress !== undefined ? portByName(policy, opts.ingress, '--ingress') : -1;
   const resolver = new IngressResolver(policy, forced);
+  const updates = parseUpdates(opts.update, policy);
   const tracer = new Tracer(() => engine.policy);
   engine.tracer = tracer;
   const out = new TextOut();
   let printed = 0;
   const result = replayCapture(input, engine, resolver, new NullSink(), {
+    updates,
     batchSize: 1,
     ...(opts.packet !== undefined ? { limit: opts.packet } : {}),
     onBatch: () => {
