@@ -75,7 +75,20 @@ export interface Host {
   vnics: Vnic[];
   dynamicPortRange: { start: number; count: number };
   winnat: WinNatSettings;
+  /** Host firewall defaults for the containers (spec §4.5); `host.firewall` in the file. */
+  firewall: FirewallSettings;
   path: string;
+}
+
+export interface FirewallSettings {
+  /** 'process' (Windows Server containers, the default) or 'hyperv' (no host firewall layer: its firewall is in the utility VM). */
+  isolation: 'process' | 'hyperv';
+  /** IP protocols admitted inbound when unsolicited (IPv4): TCP, UDP, ICMP, IGMP. */
+  inboundProtocols: number[];
+  /** The same for IPv6: TCP, UDP, ICMPv6 (IGMP does not exist there; MLD is ICMPv6). */
+  inboundProtocols6: number[];
+  /** Idle timeout of the firewall's connection state, seconds ([I]: VFP's stateful flow TTL, 240). */
+  flowTtl: number;
 }
 
 export interface Uplink {

@@ -50,6 +50,7 @@ import { ConfigError } from '../base/errors.js';
 import type {
   AclPolicy,
   Endpoint,
+  FirewallSettings,
   Host,
   IpInterfaceAddr,
   LoadBalancer,
@@ -387,6 +388,7 @@ function loadHost(c: Collector, f: Field | undefined): HostDraft {
     vnics: [],
     dynamicPortRange: { ...DEFAULT_DYNAMIC_PORT_RANGE },
     winnat: { ...DEFAULT_WINNAT },
+    firewall: defaultFirewall(),
     path: 'host',
   };
   const draft: HostDraft = { host, vnicDrafts: [] };
@@ -394,7 +396,7 @@ function loadHost(c: Collector, f: Field | undefined): HostDraft {
   const o = readObj(c, f);
   if (!o) return draft;
   host.path = f.path;
-  const knownKeys = ['name', 'uplinks', 'vnics', 'dynamicportrange', 'winnat'];
+  const knownKeys = ['name', 'uplinks', 'vnics', 'dynamicportrange', 'winnat', 'firewall'];
   for (const k of Object.keys(o)) if (!knownKeys.includes(k.toLowerCase())) c.note(`${f.path}.${k}`, 'unknown host key, ignored');
   const name = readString(c, field(o, f.path, 'name'));
   if (name) host.name = name;
@@ -427,7 +429,41 @@ function loadHost(c: Collector, f: Field | undefined): HostDraft {
   const wf = field(o, f.path, 'winnat');
   const w = readObj(c, wf);
   if (w) host.winnat = loadWinNat(c, w, wf!.path);
+  const ff = field(o, f.path, 'firewall');
+  const fo = readObj(c, ff);
+  if (fo) host.firewall = loadFirewall(c, fo, ff!.path);
   return draft;
+}
+
+/** The Windows Firewall defaults for process-isolated containers (spec §4.5, [S] ms-sec). */
+export function defaultFirewall(): FirewallSettings {
+  return { isolation: 'process', inboundProtocols: [6, 17, 1, 2], inboundProtocols6: [6, 17, 58], flowTtl: 240 };
+}
+
+function loadFirewall(c: Collector, o: Obj, path: string): FirewallSettings {
+  const fw = defaultFirewall();
+  const isf = field(o, path, 'isolation');
+  const iso = readString(c, isf);
+  if (iso) {
+    const v = iso.toLowerCase().replace(/[-_ ]/g, '');
+    if (v === 'process') fw.isolation = 'process';
+    else if (v === 'hyperv') fw.isolation = 'hyperv';
+    else c.problem(isf!.path, `isolation must be "process" or "hyperv", got "${iso}"`);
+  }
+  for (const [key, set] of [
+    ['inboundProtocols', (p: number[]) => (fw.inboundProtocols = p)],
+    ['inboundProtocols6', (p: number[]) => (fw.inboundProtocols6 = p)],
+  ] as const) {
+    const pf = field(o, path, key);
+    const p = readProtocols(c, pf);
+    if (p === 'bad') continue;
+    if (p === null && pf) c.problem(pf.path, 'an empty or "any" list: name the protocols the firewall admits inbound');
+    else if (p) set(p);
+  }
+  const ttl = readInt(c, field(o, path, 'flowTtl'), 1, 2147483, 'a timeout in seconds');
+  if (typeof ttl === 'number') fw.flowTtl = ttl;
+  for (const k of Object.keys(o)) if (!['isolation', 'inboundprotocols', 'inboundprotocols6', 'flowttl'].includes(k.toLowerCase())) c.note(`${path}.${k}`, 'unknown firewall key, ignored');
+  return fw;
 }
 
 function join2(path: string, key: string): string {

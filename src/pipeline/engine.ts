@@ -263,7 +263,7 @@ export class Engine {
         ports[i] = port < 0 ? 0 : port;
       }
       hit[i] = 0;
-      if (tracer) tracer.begin(batch, i, port, generated, ingress);
+      if (tracer) tracer.begin(batch, i, port, generated !== 0 ? this.injectedKinds[i]! : 0, ingress);
       if (port < 0) {
         comp[i] = COMP_NONE;
         reasons[i] = DropReasonId['unknown-port'];

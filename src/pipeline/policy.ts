@@ -14,7 +14,7 @@ import type { PortInfo } from '../config/ports.js';
 import type { CompiledLayer } from '../vfp/codegen.js';
 import { compileLayer } from '../vfp/codegen.js';
 import { compileHnsPolicies } from '../vfp/hns.js';
-import type { FirewallSettings } from '../vfp/hns.js';
+import type { FirewallSettings } from '../config/model.js';
 import type { PortPolicy } from '../vfp/model.js';
 import { VSwitch } from '../switch/vswitch.js';
 import type { HostAddresses } from '../switch/host.js';

@@ -14,8 +14,8 @@
  *                      `RuleType: Host` are WFP rules: they land here, in a second group that
  *                      overrides the defaults (last matching group decides). It is not a VFP layer
  *                      (the dump says so); it sits VM-side because the firewall lives in the
- *                      container's compartment. Hyper-V isolated containers (host.firewall
- *                      isolation "hyperv") have no such layer: their firewall is in the utility VM.
+ *                      container's compartment. Hyper-V isolated containers (`host.firewall`
+ *                      `{"isolation": "hyperv"}`) have no such layer: their firewall is in the utility VM.
  *   ACL_ENDPOINT_LAYER Switch ACLs of the endpoint and NetworkACL policies of its network. One group
  *                      per direction and family (`ACL_ENDPOINT_GROUP_IPV4_OUT` ...), group
  *                      priority 1; every rule terminating, Allow rules stateful with flow TTL
@@ -33,7 +33,8 @@
  * `In` ACL packets toward it (local = destination).
  */
 import type { DropReason } from '../base/reasons.js';
-import type { AclPolicy, IpPrefix, PortRange as ConfigPortRange, Topology } from '../config/model.js';
+import type { AclPolicy, FirewallSettings, IpPrefix, PortRange as ConfigPortRange, Topology } from '../config/model.js';
+import { defaultFirewall } from '../config/topology.js';
 import type { PortInfo } from '../config/ports.js';
 import type { Conditions, Direction, Group, Layer, PortPolicy, Prefix, PortRange, Rule } from './model.js';
 
@@ -43,23 +44,8 @@ export const LAYER_ACL_ENDPOINT = 'ACL_ENDPOINT_LAYER';
 /** Flow TTL of stateful ACL rules, seconds ([O] vfpctrl `Flow TTL: 240`). */
 export const ACL_FLOW_TTL = 240;
 
-export interface FirewallSettings {
-  /** 'process' (Windows Server containers, the default) or 'hyperv' (no host firewall layer). */
-  isolation: 'process' | 'hyperv';
-  /** IP protocols admitted inbound when unsolicited (IPv4). */
-  inboundProtocols: number[];
-  /** The same for IPv6 (ICMPv6 instead of ICMP; IGMP does not exist there). */
-  inboundProtocols6: number[];
-  /** Idle timeout of the firewall's connection state, seconds ([I]: VFP's stateful TTL). */
-  flowTtl: number;
-}
-
-export const DEFAULT_FIREWALL: FirewallSettings = {
-  isolation: 'process',
-  inboundProtocols: [6, 17, 1, 2],
-  inboundProtocols6: [6, 17, 58],
-  flowTtl: 240,
-};
+/** The firewall defaults used when neither the topology nor the caller gives any (config/'s defaults). */
+export const DEFAULT_FIREWALL: FirewallSettings = defaultFirewall();
 
 export interface HnsCompileOptions {
   firewall?: FirewallSettings;
@@ -72,7 +58,7 @@ export interface HnsCompileResult {
 }
 
 export function compileHnsPolicies(t: Topology, ports: readonly PortInfo[], options: HnsCompileOptions = {}): HnsCompileResult {
-  const firewall = options.firewall ?? DEFAULT_FIREWALL;
+  const firewall = options.firewall ?? t.host.firewall;
   const notes: string[] = [];
   const out: PortPolicy[] = [];
   for (const p of ports) {
