@@ -4,9 +4,13 @@
  *   node dist/bench/micro-flow.js            # all
  *   node dist/bench/micro-flow.js '1M'       # those whose name matches the regex
  *
- * Cases: lookup hit with 1k, 64k and 1M live flows (and lookup + touch, the whole fast path, at
- * 64k), lookup miss, and insert + remove in steady state (each iteration installs 1,024 new flows
- * and removes the 1,024 of the previous iteration), for single entries and pairs.
+ * Cases, with 1k, 64k and 1M live flows (single entries): lookup hit, lookup + touch (the whole
+ * fast path of one frame), lookupMany hit and lookupMany + touch (the batch form the pipeline
+ * uses: 1,024 frames selected through idx, per-frame times), lookup miss (64k, 1M); insert +
+ * remove in steady state (each iteration installs 1,024 new flows and removes the 1,024 of the
+ * previous iteration), for single entries and pairs; and the pipeline's shape, lookup + touch and
+ * lookupMany + touch over 64k established pairs (131k entries) probed in both directions on a
+ * moving clock. The notes give bytes per entry.
  *
  * As in bench/micro.ts, every iteration processes a batch of 1,024 operations because the timer
  * saturates below ~100 ns; figures are per operation (mean iteration time / 1,024). Keys are real
@@ -92,12 +96,17 @@ async function main(): Promise<void> {
 
   // ---- lookup hit at three table sizes -----------------------------------------------------------
   for (const [label, n] of [['1k', 1024], ['64k', 65536], ['1M', 1 << 20]] as const) {
-    const names = [`lookup hit, ${label} flows`, `lookupBatch hit, ${label} flows`, ...(label === '64k' ? ['lookup + touch, 64k flows', 'lookup miss, 64k flows'] : [])];
-    if (label === '1M') names.push('lookup miss, 1M flows');
+    const names = [
+      `lookup hit, ${label} flows`,
+      `lookup + touch, ${label} flows`,
+      `lookupMany hit, ${label} flows`,
+      `lookupMany + touch, ${label} flows`,
+      ...(label === '1k' ? [] : [`lookup miss, ${label} flows`]),
+    ];
     if (!names.some(want)) continue;
     const flows = makeFlows(n, 1, 10);
     const table = filledTable(flows, n);
-    notes.push(`${label} flows: ${table.entrySize.toFixed(1)} bytes/entry, ${(table.memorySize / 2 ** 20).toFixed(1)} MiB, ${table.slotCount} slots`);
+    notes.push(`${label} flows: ${table.entrySize.toFixed(1)} bytes/entry, ${(table.memorySize / 2 ** 20).toFixed(1)} MiB, ${table.slotCount} slots, record 0 at byte ${table.recordWords.byteOffset} of its buffer`);
     const stream = probeStream(flows, Math.max(n, 64 * OPS), 2);
     const batches = stream.count / OPS;
     let b = 0;
@@ -110,31 +119,44 @@ async function main(): Promise<void> {
       for (let i = 0; i < OPS; i++) x ^= table.lookup(keys, (base + i) * W, hashes[base + i]!, NOW);
       sink ^= x;
     });
-    const out = new Int32Array(OPS);
-    let bb = 0;
-    add(`lookupBatch hit, ${label} flows`, () => {
-      const base = bb * OPS;
-      bb = bb + 1 === batches ? 0 : bb + 1;
-      sink ^= table.lookupBatch(stream.keys.subarray(base * W, (base + OPS) * W), stream.hashes.subarray(base, base + OPS), OPS, NOW, out);
-      sink ^= out[OPS - 1]!;
+    let bt = 0;
+    add(`lookup + touch, ${label} flows`, () => {
+      const keys = stream.keys;
+      const hashes = stream.hashes;
+      const base = bt * OPS;
+      bt = bt + 1 === batches ? 0 : bt + 1;
+      let x = 0;
+      for (let i = 0; i < OPS; i++) {
+        const h = table.lookup(keys, (base + i) * W, hashes[base + i]!, NOW);
+        if (h >= 0) table.touch(h, NOW, 60, 0x10);
+        x ^= h;
+      }
+      sink ^= x;
     });
-    if (label === '64k') {
-      let bt = 0;
-      add('lookup + touch, 64k flows', () => {
-        const keys = stream.keys;
-        const hashes = stream.hashes;
-        const base = bt * OPS;
-        bt = bt + 1 === batches ? 0 : bt + 1;
-        let x = 0;
-        for (let i = 0; i < OPS; i++) {
-          const h = table.lookup(keys, (base + i) * W, hashes[base + i]!, NOW);
-          if (h >= 0) table.touch(h, NOW, 60, 0x10);
-          x ^= h;
-        }
-        sink ^= x;
-      });
-    }
-    if (label === '64k' || label === '1M') {
+    // lookupMany reads a whole stream through idx (frame i of the stream is key i), one batch of
+    // OPS selected frames per iteration, as the pipeline selects a batch's frames.
+    const out = new Int32Array(stream.count);
+    const times = new Float64Array(stream.count).fill(NOW);
+    const idxs: Int32Array[] = [];
+    for (let k = 0; k < batches; k++) idxs.push(Int32Array.from({ length: OPS }, (_, i) => k * OPS + i));
+    let bb = 0;
+    add(`lookupMany hit, ${label} flows`, () => {
+      const idx = idxs[bb]!;
+      bb = bb + 1 === batches ? 0 : bb + 1;
+      sink ^= table.lookupMany(stream.keys, idx, OPS, stream.hashes, times, out);
+      sink ^= out[idx[OPS - 1]!]!;
+    });
+    let bbt = 0;
+    add(`lookupMany + touch, ${label} flows`, () => {
+      const idx = idxs[bbt]!;
+      bbt = bbt + 1 === batches ? 0 : bbt + 1;
+      sink ^= table.lookupMany(stream.keys, idx, OPS, stream.hashes, times, out);
+      for (let j = 0; j < OPS; j++) {
+        const h = out[idx[j]!]!;
+        if (h >= 0) table.touch(h, NOW, 60, 0x10);
+      }
+    });
+    if (label !== '1k') {
       const misses = makeFlows(64 * OPS, 3, 20);
       let bm = 0;
       add(`lookup miss, ${label} flows`, () => {
@@ -147,6 +169,57 @@ async function main(): Promise<void> {
         sink ^= x;
       });
     }
+  }
+
+  // ---- the pipeline's shape: 64k established pairs (131k entries), both directions -----------------
+  if (want('64k pairs')) {
+    const n = 65536;
+    const fwd = makeFlows(n, 7, 60);
+    const rev = makeFlows(n, 8, 70);
+    const table = new FlowTable({ capacity: 2 * n, whenFull: 'drop' });
+    for (let i = 0; i < n; i++) {
+      if (table.insertPair(fwd.keys, i * W, fwd.hashes[i]!, rev.keys, i * W, rev.hashes[i]!, 0, 3600, i, -i, 1) < 0) throw new Error('bench table full');
+    }
+    notes.push(`64k pairs: ${table.count} entries, ${(table.memorySize / 2 ** 20).toFixed(1)} MiB`);
+    const both: Flows = { keys: new Uint32Array(2 * n * W), hashes: new Uint32Array(2 * n), count: 2 * n };
+    both.keys.set(fwd.keys, 0);
+    both.keys.set(rev.keys, n * W);
+    both.hashes.set(fwd.hashes, 0);
+    both.hashes.set(rev.hashes, n);
+    const stream = probeStream(both, 2 * n, 9);
+    const batches = stream.count / OPS;
+    let now = NOW;
+    let b = 0;
+    add('lookup + touch, 64k pairs', () => {
+      const keys = stream.keys;
+      const hashes = stream.hashes;
+      const base = b * OPS;
+      b = b + 1 === batches ? 0 : b + 1;
+      now += 1e-3; // a moving clock: every touch extends its entry's expiry
+      let x = 0;
+      for (let i = 0; i < OPS; i++) {
+        const h = table.lookup(keys, (base + i) * W, hashes[base + i]!, now);
+        if (h >= 0) table.touch(h, now, 60, 0x10);
+        x ^= h;
+      }
+      sink ^= x;
+    });
+    const out = new Int32Array(stream.count);
+    const times = new Float64Array(stream.count);
+    const idxs: Int32Array[] = [];
+    for (let k = 0; k < batches; k++) idxs.push(Int32Array.from({ length: OPS }, (_, i) => k * OPS + i));
+    let bb = 0;
+    add('lookupMany + touch, 64k pairs', () => {
+      const idx = idxs[bb]!;
+      bb = bb + 1 === batches ? 0 : bb + 1;
+      now += 1e-3;
+      times.fill(now, idx[0]!, idx[0]! + OPS);
+      sink ^= table.lookupMany(stream.keys, idx, OPS, stream.hashes, times, out);
+      for (let j = 0; j < OPS; j++) {
+        const h = out[idx[j]!]!;
+        if (h >= 0) table.touch(h, now, 60, 0x10);
+      }
+    });
   }
 
   // ---- insert + remove in steady state ------------------------------------------------------------

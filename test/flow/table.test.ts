@@ -1,14 +1,38 @@
 /**
- * The flow table case by case: pairs (both or neither, removal takes the peer, touch refreshes
- * both, RST cuts the expiry and stops extensions), full tables ('drop' and 'evict-idle'), budgeted
- * sweeps, keys that differ in one word (the port half of word 11 included), equal hashes for
- * different keys, tiny capacities, handle stability, replacement, counters and options.
+ * The flow table case by case: pairs (both or neither, removal takes the peer, a touch of either
+ * side keeps both alive while writing only its own record, RST cuts the expiry and stops
+ * extensions), lookupMany against per-frame lookups, the record layout and its accessors, full
+ * tables ('drop' and 'evict-idle'), budgeted sweeps, keys that differ in one word (the port half
+ * of word 11 included), equal hashes for different keys, tiny capacities, handle stability,
+ * replacement, counters and options.
  * The random-operation comparison with a reference model is in table-model.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../src/base/bytes.js';
 import { FLOW_KEY_WORDS } from '../../src/frame/batch.js';
-import { FLOW_COUNTERS, FLOW_STATE_CLOSING, FlowCounterId, FlowTable } from '../../src/flow/table.js';
+import {
+  FLOW_COUNTERS,
+  FLOW_RECORD_ACTION,
+  FLOW_RECORD_BYTES,
+  FLOW_RECORD_CREATED,
+  FLOW_RECORD_EXPIRY,
+  FLOW_RECORD_GENERATION,
+  FLOW_RECORD_HASH,
+  FLOW_RECORD_KEY,
+  FLOW_RECORD_LAST_SEEN,
+  FLOW_RECORD_NEXT_FREE,
+  FLOW_RECORD_PACKETS,
+  FLOW_RECORD_PEER,
+  FLOW_RECORD_SIZE,
+  FLOW_RECORD_STATE,
+  FLOW_RECORD_TTL,
+  FLOW_RECORD_USER_DATA,
+  FLOW_RECORD_WORDS,
+  FLOW_STATE_CLOSING,
+  FLOW_STATE_LIVE,
+  FlowCounterId,
+  FlowTable,
+} from '../../src/flow/table.js';
 import { W, keyString, makeKeys, mixHash } from './helpers.js';
 
 const keys = makeKeys(24_000, 11);
@@ -16,6 +40,7 @@ const hashOf = (i: number): number => mixHash(keys, i * W);
 const ins = (t: FlowTable, i: number, now = 0, ttl = 10, action = i): number => t.insert(keys, i * W, hashOf(i), now, ttl, action, 1);
 const pair = (t: FlowTable, f: number, r: number, now = 0, ttl = 10): number =>
   t.insertPair(keys, f * W, hashOf(f), keys, r * W, hashOf(r), now, ttl, 100 + f, 100 + r, 1);
+const RECORD_ALIGNMENT_CHECK = 128; // record 0 sits at byte 0 of a page-aligned WebAssembly.Memory, or at byte 112 of an ArrayBuffer
 const look = (t: FlowTable, i: number, now = 0): number => t.lookup(keys, i * W, hashOf(i), now);
 
 describe('flow table: basics', () => {
@@ -37,14 +62,14 @@ describe('flow table: basics', () => {
     expect(t.count).toBe(1);
     expect(t.size).toBe(1);
     expect(look(t, 5, 100)).toBe(h);
-    expect(t.actions[h]).toBe(777);
-    expect(t.generations[h]).toBe(42);
-    expect(t.expiries[h]).toBe(130);
-    expect(t.ttls[h]).toBe(30);
-    expect(t.peers[h]).toBe(-1);
-    expect(t.createdAt[h]).toBe(100);
-    expect(t.lastSeenAt[h]).toBe(100);
-    expect(t.userData[h]).toBe(0);
+    expect(t.actionOf(h)).toBe(777);
+    expect(t.generationOf(h)).toBe(42);
+    expect(t.expiryOf(h)).toBe(130);
+    expect(t.ttlOf(h)).toBe(30);
+    expect(t.peerOf(h)).toBe(-1);
+    expect(t.createdAtOf(h)).toBe(100);
+    expect(t.lastSeenOf(h)).toBe(100);
+    expect(t.userDataOf(h)).toBe(0);
     const out = new Uint32Array(W + 3);
     t.copyKey(h, out, 3);
     expect(keyString(out, 3)).toBe(keyString(keys, 5 * W));
@@ -72,13 +97,13 @@ describe('flow table: basics', () => {
     const h = ins(t, 1, 0, 10);
     t.touch(h, 3, 100, 0x02);
     t.touch(h, 4, 60, 0x10);
-    expect(t.packets[h]).toBe(2);
-    expect(t.bytes[h]).toBe(160);
-    expect(t.tcpFlags[h]).toBe(0x12);
-    expect(t.expiries[h]).toBe(14);
-    expect(t.lastSeenAt[h]).toBe(4);
+    expect(t.packetsOf(h)).toBe(2);
+    expect(t.bytesOf(h)).toBe(160);
+    expect(t.tcpFlagsOf(h)).toBe(0x12);
+    expect(t.expiryOf(h)).toBe(14);
+    expect(t.lastSeenOf(h)).toBe(4);
     t.touch(h, 1, 60, 0); // an out-of-order timestamp does not shorten the flow
-    expect(t.expiries[h]).toBe(14);
+    expect(t.expiryOf(h)).toBe(14);
     expect(look(t, 1, 13.5)).toBe(h);
   });
 
@@ -89,10 +114,10 @@ describe('flow table: basics', () => {
     const h2 = t.insert(keys, 0, hashOf(0), 2, 20, 2, 2);
     expect(t.count).toBe(1);
     expect(look(t, 0, 2)).toBe(h2);
-    expect(t.actions[h2]).toBe(2);
-    expect(t.generations[h2]).toBe(2);
-    expect(t.packets[h2]).toBe(0);
-    expect(t.expiries[h2]).toBe(22);
+    expect(t.actionOf(h2)).toBe(2);
+    expect(t.generationOf(h2)).toBe(2);
+    expect(t.packetsOf(h2)).toBe(0);
+    expect(t.expiryOf(h2)).toBe(22);
     expect(t.counter('replaced')).toBe(1);
     expect(t.validate()).toBeNull();
   });
@@ -115,17 +140,19 @@ describe('flow table: basics', () => {
       expect(capacity / t75.slotCount).toBeLessThanOrEqual(0.75);
     }
     const t = new FlowTable({ capacity: 65536, whenFull: 'drop' });
-    // 48 key + 4 hash + 4 action + 4 generation + 6 x 8 doubles + 4 peer + 4 userData + 2 bytes
-    // + 4 free stack + 16 index (2 slots of 8 bytes) = 138, plus the counters.
-    expect(Math.round(t.entrySize)).toBe(138);
+    // a 128-byte record (key, hash, state, 6 doubles, action, generation, userData, peer, free
+    // link, one spare word) + 16 index (2 slots of 8 bytes) = 144, plus the counters.
+    expect(Math.round(t.entrySize)).toBe(144);
   });
 });
 
-describe('flow table: lookupBatch', () => {
-  it('gives the same handles, expiries and counters as one lookup per key', () => {
-    const n = 3000;
-    const a = new FlowTable({ capacity: 4096, whenFull: 'drop' });
-    const b = new FlowTable({ capacity: 4096, whenFull: 'drop' });
+describe('flow table: lookupMany', () => {
+  it.each([
+    [4096, 3000],
+    [2048, 1500], // small enough for the frame-by-frame path
+  ])('gives the same handles, expiries and counters as one lookup per selected frame, in order (capacity %i)', (capacity, n) => {
+    const a = new FlowTable({ capacity, whenFull: 'drop' });
+    const b = new FlowTable({ capacity, whenFull: 'drop' });
     const rng = new Prng(9);
     for (let i = 0; i < n; i++) {
       const ttl = 1 + rng.below(10);
@@ -138,31 +165,134 @@ describe('flow table: lookupBatch', () => {
         ins(b, i, 0, ttl);
       }
     }
-    // a batch-like column of 1,024 keys: hits, misses (keys never inserted) and repeats
+    // a batch-like column of 1,024 frames: hits, misses (keys never inserted), repeats of a key
+    // (a pair removed by an earlier frame of the batch must miss later ones) and colliding hashes
     const count = 1024;
     const batchKeys = new Uint32Array(count * W);
     const batchHashes = new Uint32Array(count);
+    const times = new Float64Array(count);
     for (let i = 0; i < count; i++) {
       const id = rng.below(4) === 0 ? 10_000 + rng.below(5000) : rng.below(n);
       batchKeys.set(keys.subarray(id * W, id * W + W), i * W);
-      batchHashes[i] = hashOf(id);
+      batchHashes[i] = id >= 10_000 && rng.below(4) === 0 ? hashOf(rng.below(n)) : hashOf(id); // a miss sharing a hit's hash
     }
-    for (const now of [0.5, 3, 6, 20]) {
-      const out = new Int32Array(count);
-      const hits = b.lookupBatch(batchKeys, batchHashes, count, now, out);
-      let want = 0;
-      for (let i = 0; i < count; i++) {
-        const h = a.lookup(batchKeys, i * W, batchHashes[i]!, now);
-        if (h >= 0) want++;
-        if (out[i] !== h) expect(out[i], `frame ${i} at ${now}`).toBe(h);
+    const idx = new Int32Array(count);
+    const out = new Int32Array(count);
+    for (const [round, base] of [0.5, 3, 6, 9, 20].entries()) {
+      // a selection in shuffled order (every other frame, then the rest of the first half)
+      let m = 0;
+      for (let i = 0; i < count; i += 2) idx[m++] = i;
+      for (let i = 1; i < count / 2; i += 2) idx[m++] = i;
+      for (let j = m - 1; j > 0; j--) {
+        const r = rng.below(j + 1);
+        const x = idx[j]!;
+        idx[j] = idx[r]!;
+        idx[r] = x;
       }
+      for (let j = 0; j < m; j++) times[idx[j]!] = base + j * 0.002; // per-frame time crossing expiries
+      out.fill(-7);
+      const hits = b.lookupMany(batchKeys, idx, m, batchHashes, times, out);
+      let want = 0;
+      for (let j = 0; j < m; j++) {
+        const i = idx[j]!;
+        const h = a.lookup(batchKeys, i * W, batchHashes[i]!, times[i]!);
+        if (h >= 0) want++;
+        if (out[i] !== h) expect(out[i], `frame ${i} (j ${j}) in round ${round}`).toBe(h);
+      }
+      for (let i = 1 + count / 2; i < count; i += 2) if (out[i] !== -7) expect(out[i], `unselected frame ${i} written`).toBe(-7);
       expect(hits).toBe(want);
       expect(Array.from(b.counters)).toEqual(Array.from(a.counters));
       expect(b.count).toBe(a.count);
       expect(b.validate()).toBeNull();
+      // one-way traffic on some hits, so that later rounds find pairs alive only through the peer
+      for (let j = 0; j < m; j += 3) {
+        const i = idx[j]!;
+        const h = out[i]!;
+        if (h >= 0 && b.isLive(h)) {
+          // (a later frame of the batch may have removed the pair: touch needs a live handle)
+          a.touch(h, times[i]!, 60, 0x10);
+          b.touch(h, times[i]!, 60, 0x10);
+        }
+      }
     }
     expect(a.counter('expired')).toBeGreaterThan(0);
-    expect(b.lookupBatch(batchKeys, batchHashes, 0, 0, new Int32Array(0))).toBe(0);
+    expect(b.lookupMany(batchKeys, idx, 0, batchHashes, times, out)).toBe(0);
+  });
+});
+
+describe('flow table: records', () => {
+  it('the layout offsets are distinct, inside the record, and the Float64 fields 8-byte aligned', () => {
+    const u32 = [FLOW_RECORD_HASH, FLOW_RECORD_STATE, FLOW_RECORD_ACTION, FLOW_RECORD_GENERATION, FLOW_RECORD_USER_DATA, FLOW_RECORD_PEER, FLOW_RECORD_NEXT_FREE];
+    const f64 = [FLOW_RECORD_EXPIRY, FLOW_RECORD_LAST_SEEN, FLOW_RECORD_PACKETS, FLOW_RECORD_BYTES, FLOW_RECORD_TTL, FLOW_RECORD_CREATED];
+    const used = new Uint8Array(FLOW_RECORD_WORDS);
+    for (let w = FLOW_RECORD_KEY; w < FLOW_RECORD_KEY + FLOW_KEY_WORDS; w++) used[w]!++;
+    for (const w of u32) used[w]!++;
+    for (const w of f64) {
+      expect(w % 2).toBe(0);
+      used[w]!++;
+      used[w + 1]!++;
+    }
+    expect(Array.from(used).filter((x) => x > 1)).toEqual([]);
+    expect(FLOW_RECORD_SIZE).toBe(128);
+    // a lookup reads key and own expiry only: both in the first 64-byte line
+    expect(FLOW_RECORD_EXPIRY + 2).toBeLessThanOrEqual(16);
+  });
+
+  it('views share one buffer at an 8-aligned byteOffset; accessors read the documented words', () => {
+    for (const capacity of [3, 1000, 65536]) {
+      const t = new FlowTable({ capacity, whenFull: 'drop' });
+      expect(t.recordWords.buffer).toBe(t.recordFloats.buffer);
+      expect(t.recordInts.buffer).toBe(t.recordFloats.buffer);
+      expect(t.recordWords.byteOffset).toBe(t.recordFloats.byteOffset);
+      expect(t.recordInts.byteOffset).toBe(t.recordFloats.byteOffset);
+      expect(t.recordFloats.byteOffset % RECORD_ALIGNMENT_CHECK).toBe(t.recordFloats.byteOffset === 0 ? 0 : 112 % RECORD_ALIGNMENT_CHECK);
+      expect(t.recordWords.length).toBe(capacity * FLOW_RECORD_WORDS);
+      expect(t.recordFloats.byteOffset + t.recordFloats.byteLength).toBeLessThanOrEqual(t.recordFloats.buffer.byteLength);
+    }
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    ins(t, 0);
+    const h = t.insert(keys, 5 * W, hashOf(5), 100, 30, 777, 42);
+    t.touch(h, 101, 90, 0x12);
+    t.setUserData(h, -5);
+    const b = h * FLOW_RECORD_WORDS;
+    expect(t.recordInts[b + FLOW_RECORD_ACTION]).toBe(777);
+    expect(t.recordWords[b + FLOW_RECORD_GENERATION]).toBe(42);
+    expect(t.recordInts[b + FLOW_RECORD_USER_DATA]).toBe(-5);
+    expect(t.recordInts[b + FLOW_RECORD_PEER]).toBe(-1);
+    expect(t.recordWords[b + FLOW_RECORD_HASH]).toBe(hashOf(5));
+    expect(t.recordInts[b + FLOW_RECORD_STATE]).toBe(FLOW_STATE_LIVE | (0x12 << 8));
+    expect(t.recordFloats[(b + FLOW_RECORD_EXPIRY) / 2]).toBe(131);
+    expect(t.recordFloats[(b + FLOW_RECORD_LAST_SEEN) / 2]).toBe(101);
+    expect(t.recordFloats[(b + FLOW_RECORD_PACKETS) / 2]).toBe(1);
+    expect(t.recordFloats[(b + FLOW_RECORD_BYTES) / 2]).toBe(90);
+    expect(t.recordFloats[(b + FLOW_RECORD_TTL) / 2]).toBe(30);
+    expect(t.recordFloats[(b + FLOW_RECORD_CREATED) / 2]).toBe(100);
+    expect(keyString(t.recordWords, b + FLOW_RECORD_KEY)).toBe(keyString(keys, 5 * W));
+    expect([t.stateOf(h), t.tcpFlagsOf(h), t.hashOf(h), t.ttlOf(h), t.createdAtOf(h)]).toEqual([FLOW_STATE_LIVE, 0x12, hashOf(5), 30, 100]);
+    t.setAction(h, -3);
+    t.setGeneration(h, 0xffffffff);
+    expect([t.actionOf(h), t.generationOf(h)]).toEqual([-3, 0xffffffff]);
+  });
+
+  it('touch writes only its own record; the peer keeps the pair alive lazily', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    const f = pair(t, 1, 2, 0, 10);
+    const r = t.peerOf(f);
+    const peerRecord = (): number[] => Array.from(t.recordWords.subarray(f * FLOW_RECORD_WORDS, (f + 1) * FLOW_RECORD_WORDS));
+    const before = peerRecord();
+    t.touch(r, 8, 60, 0x10); // one-way traffic on the reverse side only
+    t.touch(r, 16, 60, 0x18);
+    expect(peerRecord()).toEqual(before);
+    expect(t.expiryOf(f)).toBe(26);
+    expect(t.expiryOf(r)).toBe(26);
+    expect(look(t, 1, 20)).toBe(f); // f's own expiry (10) has passed, r's has not
+    expect(t.sweep(20, 16)).toBe(0);
+    expect(t.count).toBe(2);
+    expect(t.counter('hits')).toBe(1);
+    expect(look(t, 1, 26.5)).toBe(-1); // both passed: the pair goes
+    expect(t.count).toBe(0);
+    expect(t.counter('expired')).toBe(2);
+    expect(t.validate()).toBeNull();
   });
 });
 
@@ -170,12 +300,12 @@ describe('flow table: pairs', () => {
   it('insertPair makes two entries naming each other, returns the forward one', () => {
     const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
     const f = pair(t, 1, 2, 0, 10);
-    const r = t.peers[f]!;
-    expect(t.peers[r]).toBe(f);
+    const r = t.peerOf(f);
+    expect(t.peerOf(r)).toBe(f);
     expect(look(t, 1)).toBe(f);
     expect(look(t, 2)).toBe(r);
-    expect(t.actions[f]).toBe(101);
-    expect(t.actions[r]).toBe(102);
+    expect(t.actionOf(f)).toBe(101);
+    expect(t.actionOf(r)).toBe(102);
     expect(t.count).toBe(2);
     expect(t.counter('inserted')).toBe(2);
     expect(t.validate()).toBeNull();
@@ -188,7 +318,7 @@ describe('flow table: pairs', () => {
     expect(look(t, 1)).toBe(-1);
     expect(look(t, 2)).toBe(-1);
     const f2 = pair(t, 3, 4);
-    expect(t.remove(t.peers[f2]!)).toBe(2);
+    expect(t.remove(t.peerOf(f2))).toBe(2);
     expect(t.count).toBe(0);
     expect(t.counter('removed')).toBe(4);
     expect(t.validate()).toBeNull();
@@ -205,29 +335,29 @@ describe('flow table: pairs', () => {
   it('touch on one side refreshes both', () => {
     const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
     const f = pair(t, 1, 2, 0, 10);
-    const r = t.peers[f]!;
+    const r = t.peerOf(f);
     t.touch(r, 8, 60, 0x10); // reply traffic keeps the forward entry alive too
-    expect(t.expiries[f]).toBe(18);
-    expect(t.expiries[r]).toBe(18);
+    expect(t.expiryOf(f)).toBe(18);
+    expect(t.expiryOf(r)).toBe(18);
     expect(look(t, 1, 15)).toBe(f);
-    expect(t.packets[r]).toBe(1);
-    expect(t.packets[f]).toBe(0);
+    expect(t.packetsOf(r)).toBe(1);
+    expect(t.packetsOf(f)).toBe(0);
   });
 
   it('a RST cuts the pair to rstTimeout and later packets do not extend it', () => {
     const t = new FlowTable({ capacity: 16, whenFull: 'drop', rstTimeout: 5 });
     const f = pair(t, 1, 2, 0, 1800);
-    const r = t.peers[f]!;
+    const r = t.peerOf(f);
     t.touch(f, 10, 60, 0x10);
-    expect(t.expiries[r]).toBe(1810);
+    expect(t.expiryOf(r)).toBe(1810);
     t.touch(r, 20, 40, 0x14); // RST+ACK from the other side
-    expect(t.expiries[f]).toBe(25);
-    expect(t.expiries[r]).toBe(25);
-    expect(t.states[f]! & FLOW_STATE_CLOSING).toBeTruthy();
-    expect(t.states[r]! & FLOW_STATE_CLOSING).toBeTruthy();
+    expect(t.expiryOf(f)).toBe(25);
+    expect(t.expiryOf(r)).toBe(25);
+    expect(t.stateOf(f) & FLOW_STATE_CLOSING).toBeTruthy();
+    expect(t.stateOf(r) & FLOW_STATE_CLOSING).toBeTruthy();
     t.touch(f, 22, 60, 0x10); // a trailing ACK still hits, but does not revive the flow
     t.touch(f, 23, 40, 0x04); // nor does a second RST push the cut later
-    expect(t.expiries[f]).toBe(25);
+    expect(t.expiryOf(f)).toBe(25);
     expect(look(t, 1, 24)).toBe(f);
     expect(look(t, 2, 25.5)).toBe(-1);
     expect(t.count).toBe(0);
@@ -237,8 +367,8 @@ describe('flow table: pairs', () => {
     const t = new FlowTable({ capacity: 16, whenFull: 'drop', rstTimeout: 5 });
     const f = pair(t, 1, 2, 0, 2);
     t.touch(f, 1, 40, 0x04);
-    expect(t.expiries[f]).toBe(2);
-    expect(t.expiries[t.peers[f]!]).toBe(2);
+    expect(t.expiryOf(f)).toBe(2);
+    expect(t.expiryOf(t.peerOf(f))).toBe(2);
   });
 
   it('a new pair replaces the old pair and any single entry of either key', () => {
@@ -252,17 +382,17 @@ describe('flow table: pairs', () => {
     expect(look(t, 2)).toBe(-1);
     expect(look(t, 3)).toBe(-1);
     expect(look(t, 1)).toBe(f);
-    expect(look(t, 4)).toBe(t.peers[f]);
-    expect(t.generations[f]).toBe(2);
+    expect(look(t, 4)).toBe(t.peerOf(f));
+    expect(t.generationOf(f)).toBe(2);
     expect(t.counter('replaced')).toBe(4);
     // re-running the slow path for the same pair (policy change) replaces it in place
     const f2 = t.insertPair(keys, 1 * W, hashOf(1), keys, 4 * W, hashOf(4), 2, 10, 9, 10, 3);
     expect(t.count).toBe(3);
-    expect(t.actions[f2]).toBe(9);
-    expect(t.actions[t.peers[f2]!]).toBe(10);
+    expect(t.actionOf(f2)).toBe(9);
+    expect(t.actionOf(t.peerOf(f2))).toBe(10);
     const s = t.insertPair(keys, 5 * W, hashOf(5), keys, 6 * W, hashOf(6), 2, 10, 1, 2, 3);
     expect(t.count).toBe(4); // the single entry of key 5 became the forward side of a pair
-    expect(look(t, 6)).toBe(t.peers[s]);
+    expect(look(t, 6)).toBe(t.peerOf(s));
     expect(t.validate()).toBeNull();
   });
 
@@ -272,8 +402,8 @@ describe('flow table: pairs', () => {
     copy.set(keys.subarray(7 * W, 8 * W));
     const h = t.insertPair(keys, 7 * W, hashOf(7), copy, 0, hashOf(7), 0, 10, 1, 2, 1);
     expect(t.count).toBe(1);
-    expect(t.peers[h]).toBe(-1);
-    expect(t.actions[h]).toBe(1);
+    expect(t.peerOf(h)).toBe(-1);
+    expect(t.actionOf(h)).toBe(1);
   });
 
   it('the generation is stored for the caller to compare (lazy resimulation)', () => {
@@ -282,12 +412,12 @@ describe('flow table: pairs', () => {
     const f = t.insertPair(keys, 1 * W, hashOf(1), keys, 2 * W, hashOf(2), 0, 10, 1, 2, 2);
     // caller: hit with an older generation -> slow path again -> new pair over the old one
     const h = look(t, 2, 1);
-    expect(t.generations[h]).toBeLessThan(current);
+    expect(t.generationOf(h)).toBeLessThan(current);
     const f2 = t.insertPair(keys, 1 * W, hashOf(1), keys, 2 * W, hashOf(2), 1, 10, 5, 6, current);
-    expect(t.generations[look(t, 2, 1)]).toBe(current);
-    expect(t.generations[f2]).toBe(current);
+    expect(t.generationOf(look(t, 2, 1))).toBe(current);
+    expect(t.generationOf(f2)).toBe(current);
     expect(t.count).toBe(2);
-    expect(t.isLive(f) ? t.actions[f] : -1).not.toBe(1); // the old forward entry is gone
+    expect(t.isLive(f) ? t.actionOf(f) : -1).not.toBe(1); // the old forward entry is gone
   });
 });
 
@@ -338,7 +468,7 @@ describe('flow table: full tables', () => {
     const h = ins(t, 6, 6, 100); // full: the sample covers the whole pool; the pair goes
     expect(h).toBeGreaterThanOrEqual(0);
     expect(t.counter('evicted')).toBe(2);
-    expect(t.isLive(a) && t.actions[a] === 101).toBe(false); // the pair's forward handle is free or reused
+    expect(t.isLive(a) && t.actionOf(a) === 101).toBe(false); // the pair's forward handle is free or reused
     expect(look(t, 1, 6)).toBe(-1);
     expect(look(t, 2, 6)).toBe(-1);
     expect(look(t, 3, 6)).toBeGreaterThanOrEqual(0);
@@ -360,7 +490,7 @@ describe('flow table: full tables', () => {
         const f = t.insertPair(keys, id * W, hashOf(id), keys, rid * W, hashOf(rid), now, 1 + rng.below(30), 1, 2, 1);
         expect(f).toBeGreaterThanOrEqual(0);
         live.set(id, f);
-        live.set(rid, t.peers[f]!);
+        live.set(rid, t.peerOf(f));
       } else {
         const h = ins(t, id, now, 1 + rng.below(30));
         expect(h).toBeGreaterThanOrEqual(0);
@@ -476,7 +606,7 @@ describe('flow table: keys and hashes', () => {
     for (let v = 0; v < W + 2; v++) {
       const h = t.lookup(variants, v * W, HASH, 0);
       expect(h).toBe(hs[v]);
-      expect(t.actions[h]).toBe(v);
+      expect(t.actionOf(h)).toBe(v);
     }
     // and the word-11 variant is not found under a different port
     const probe = new Uint32Array(W);
@@ -546,7 +676,7 @@ describe('flow table: keys and hashes', () => {
     for (let i = 0; i < 10; i++) ins(t, i);
     t.remove(look(t, 4));
     const seen: number[] = [];
-    t.forEachEntry((h) => seen.push(t.actions[h]!));
+    t.forEachEntry((h) => seen.push(t.actionOf(h)));
     expect(seen.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9]);
   });
 });
