@@ -135,25 +135,9 @@ export class Engine {
   private readonly uftTtl: number;
   private readonly sweepBudget: number;
   private readonly host = new HostResponder();
-  // per-frame columns, sized to the largest batch seen
-  private comp: Int32Array = new Int32Array(0);
-  private reasons: Uint8Array = new Uint8Array(0);
-  private hit: Uint8Array = new Uint8Array(0);
-  private misses: Int32Array = new Int32Array(0);
-  private floodStart: Int32Array = new Int32Array(0);
-  private floodCount: Int32Array = new Int32Array(0);
-  private floodItems: Int32Array = new Int32Array(64);
-  private floodUsed = 0;
-  /** The per-frame columns of the host-answer level (swapped in by flushInjected). */
-  private innerCols: [Int32Array, Uint8Array, Uint8Array, Int32Array, Int32Array, Int32Array, Int32Array] = [
-    new Int32Array(0),
-    new Uint8Array(0),
-    new Uint8Array(0),
-    new Int32Array(0),
-    new Int32Array(0),
-    new Int32Array(0),
-    new Int32Array(64),
-  ];
+  /** Per-frame columns of input batches, and of the host answers' batches (a second set: those run inside tx). */
+  private c = new FrameColumns();
+  private inner = new FrameColumns();
   // scratch
   private readonly pkt = new Uint32Array(PKT_WORDS);
   private readonly rev = new Uint32Array(FLOW_KEY_WORDS);
@@ -207,47 +191,43 @@ export class Engine {
     if (n > 0) this.flows.sweep(batch.timestampSeconds[n - 1]! + batch.timestampNanos[n - 1]! * 1e-9, this.sweepBudget);
   }
 
-  private ensure(n: number): void {
-    if (this.comp.length >= n) return;
-    this.comp = new Int32Array(n);
-    this.reasons = new Uint8Array(n);
-    this.hit = new Uint8Array(n);
-    this.misses = new Int32Array(n);
-    this.floodStart = new Int32Array(n);
-    this.floodCount = new Int32Array(n);
-  }
 
   private run(batch: FrameBatch, ingress: IngressMap, sink: FrameSink, generated: number): void {
     const n = batch.count;
-    this.ensure(n);
+    const cols = this.c;
+    cols.ensure(n);
     const policy = this.policy;
     const vs = policy.vswitch;
     const gen = policy.generation;
     const flows = this.flows;
-    const fActions = flows.actions;
-    const fGens = flows.generations;
-    const fMacs = flows.userData;
     const cs = this.composites;
-    const comp = this.comp;
-    const reasons = this.reasons;
-    const hit = this.hit;
-    const misses = this.misses;
+    const comp = cols.comp;
+    const reasons = cols.reasons;
+    const hit = cols.hit;
+    const need = cols.need;
+    const probe = cols.probe;
+    const tHashes = cols.tableHashes;
+    const times = cols.times;
+    const found = cols.found;
     const keys = batch.keys;
     const hashes = batch.hashes;
     const errors = batch.errors;
     const offsets = batch.offsets;
+    const lengths = batch.lengths;
     const ports = batch.ports;
+    const seconds = batch.timestampSeconds;
+    const nanos = batch.timestampNanos;
     const d = batch.data;
     const v = batch.view;
     const byInterface = ingress.byInterface;
     const sources = batch.sources;
     const tracer = this.tracer;
-    let missCount = 0;
-    this.floodUsed = 0;
+    let probeCount = 0;
+    cols.floodUsed = 0;
     const counters = this.counters;
     if (generated === 0) counters[C_IN] += n;
 
-    // ---- ingress + fast path ----------------------------------------------------------------
+    // ---- ingress ------------------------------------------------------------------------------
     for (let i = 0; i < n; i++) {
       const k = i * FLOW_KEY_WORDS;
       const o = offsets[i]!;
@@ -258,11 +238,12 @@ export class Engine {
         const src = sources[i]!;
         port = src < byInterface.length ? byInterface[src]! : -1;
         if (port < 0) port = ingress.forced;
-        if (port < 0 && batch.lengths[i]! >= 12) port = vs.portOfMac((d[o + 6]! << 8) | d[o + 7]!, v.getUint32(o + 8));
+        if (port < 0 && lengths[i]! >= 12) port = vs.portOfMac((d[o + 6]! << 8) | d[o + 7]!, v.getUint32(o + 8));
         if (port < 0) port = policy.firstUplink;
         ports[i] = port < 0 ? 0 : port;
       }
       hit[i] = 0;
+      need[i] = 0;
       if (tracer) tracer.begin(batch, i, port, generated !== 0 ? this.injectedKinds[i]! : 0, ingress);
       if (port < 0) {
         comp[i] = COMP_NONE;
@@ -278,32 +259,45 @@ export class Engine {
         if (tracer) tracer.parseError(err);
         continue;
       }
+      need[i] = 1;
       const kind = keys[k + 9]! >>> 24;
-      const dstHi = (d[o]! << 8) | d[o + 1]!;
-      if ((kind !== L3_KIND_IPV4 && kind !== L3_KIND_IPV6) || (dstHi & 0x0100) !== 0) {
-        misses[missCount++] = i;
-        continue;
-      }
-      const h = tableHash(hashes[i]!, port);
-      const e = flows.lookup(keys, k, h, frameTime(batch, i));
-      if (e >= 0) {
-        const c = fActions[e]!;
-        if (fGens[e] === gen && fMacs[e] === macHash(dstHi, v.getUint32(o + 2))) {
-          flows.touch(e, frameTime(batch, i), batch.lengths[i]!, tcpFlagsOf(batch, i));
+      if ((kind !== L3_KIND_IPV4 && kind !== L3_KIND_IPV6) || (d[o]! & 0x01) !== 0) continue; // not cached: the slow path
+      tHashes[i] = tableHash(hashes[i]!, port);
+      times[i] = seconds[i]! + nanos[i]! * 1e-9;
+      probe[probeCount++] = i;
+    }
+
+    // ---- fast path: one batched probe, then the hits ------------------------------------------
+    let hits = 0;
+    if (probeCount > 0) {
+      flows.lookupMany(keys, probe, probeCount, tHashes, times, found);
+      for (let j = 0; j < probeCount; j++) {
+        const i = probe[j]!;
+        const e = found[i]!;
+        if (e < 0) {
+          if (tracer) tracer.flowMiss(gen);
+          continue;
+        }
+        const o = offsets[i]!;
+        const c = flows.actionOf(e);
+        if (flows.generationOf(e) === gen && flows.userDataOf(e) === macHash((d[o]! << 8) | d[o + 1]!, v.getUint32(o + 2))) {
+          flows.touch(e, times[i]!, lengths[i]!, tcpFlagsOf(batch, i));
           comp[i] = c;
           hit[i] = 1;
+          need[i] = 0;
+          hits++;
           if (tracer) tracer.flowHit(e, flows, cs, c);
           continue;
         }
-        if (fGens[e] !== gen) counters[C_STALE]++;
-        if (tracer) tracer.flowStale(e, flows, fGens[e] !== gen);
+        const stale = flows.generationOf(e) !== gen;
+        if (stale) counters[C_STALE]++;
+        if (tracer) tracer.flowStale(e, flows, stale);
       }
-      misses[missCount++] = i;
     }
-    counters[C_HITS] += n - missCount;
+    counters[C_HITS] += hits;
 
-    // ---- slow path ---------------------------------------------------------------------------
-    for (let m = 0; m < missCount; m++) this.slow(batch, misses[m]!);
+    // ---- slow path, in frame order ----------------------------------------------------------------
+    for (let i = 0; i < n; i++) if (need[i] === 1) this.slow(batch, i);
 
     // ---- tx -----------------------------------------------------------------------------------
     for (let i = 0; i < n; i++) {
@@ -334,19 +328,19 @@ export class Engine {
       const h = tableHash(batch.hashes[i]!, port);
       const e = this.flows.lookup(keys, k, h, now);
       if (e >= 0) {
-        const c = this.flows.actions[e]!;
-        if (this.flows.generations[e] === policy.generation && this.flows.userData[e] === macHash(dstHi, dstLo)) {
+        const c = this.flows.actionOf(e);
+        if (this.flows.generationOf(e) === policy.generation && this.flows.userDataOf(e) === macHash(dstHi, dstLo)) {
           this.flows.touch(e, now, batch.lengths[i]!, tcpFlagsOf(batch, i));
-          this.comp[i] = c;
-          this.hit[i] = 1;
+          this.c.comp[i] = c;
+          this.c.hit[i] = 1;
           this.counters[C_HITS]++;
           if (tracer) tracer.flowHit(e, this.flows, this.composites, c);
           return;
         }
-        if (this.flows.generations[e] !== policy.generation && this.composites.specs[c]!.reverse && this.resimulate(batch, i, e)) return;
+        if (this.flows.generationOf(e) !== policy.generation && this.composites.specs[c]!.reverse && this.resimulate(batch, i, e)) return;
+        if (tracer) tracer.flowMiss(policy.generation);
       }
       this.counters[C_MISSES]++;
-      if (tracer) tracer.flowMiss(policy.generation);
     } else {
       this.counters[C_UNCACHED]++;
       if (tracer) tracer.notCached(kind === L3_KIND_IPV4 || kind === L3_KIND_IPV6 ? 'broadcast or multicast destination' : 'not IP');
@@ -373,7 +367,7 @@ export class Engine {
       this.decisions.length = 0;
       if (tracer) tracer.switchDrop(vs.lastReason);
       const c = this.composites.intern(dropSpec(vs.lastReason, [`switch: ${reasonText(vs.lastReason)}`]));
-      this.comp[i] = c;
+      this.c.comp[i] = c;
       if (cacheable) this.cache(this.flows.insert(keys, k, tableHash(batch.hashes[i]!, port), now, this.uftTtl, c, policy.generation), dstHi, dstLo);
       return;
     }
@@ -383,7 +377,7 @@ export class Engine {
     }
     if (tracer) tracer.switchTo([egress]);
     const c = this.decide(port, egress, vid, kind, i, batch);
-    this.comp[i] = c;
+    this.c.comp[i] = c;
     if (!cacheable) return;
     const h = tableHash(batch.hashes[i]!, port);
     const cs = this.composites;
@@ -399,8 +393,8 @@ export class Engine {
       const rc = cs.intern(this.reverseSpec(c, port, vid));
       installed = this.flows.insertPair(keys, k, h, rev, 0, tableHash(flowHash(rev, 0), egress), now, this.slowTtl, c, rc, policy.generation);
       if (installed >= 0) {
-        this.flows.userData[installed] = macHash(dstHi, dstLo);
-        this.flows.userData[this.flows.peers[installed]!] = macHash(pkt[PKT_SRC_MAC_HI]!, pkt[PKT_SRC_MAC_LO]!);
+        this.flows.setUserData(installed, macHash(dstHi, dstLo));
+        this.flows.setUserData(this.flows.peerOf(installed), macHash(pkt[PKT_SRC_MAC_HI]!, pkt[PKT_SRC_MAC_LO]!));
       }
       if (tracer) tracer.installed(installed, this.flows, true, this.slowTtl);
     } else {
@@ -409,7 +403,7 @@ export class Engine {
       if (tracer) tracer.installed(installed, this.flows, false, this.uftTtl);
     }
     if (installed < 0) {
-      this.comp[i] = cs.intern(dropSpec(DropReasonId['table-full'], ['flow table full']));
+      this.c.comp[i] = cs.intern(dropSpec(DropReasonId['table-full'], ['flow table full']));
       if (tracer) tracer.tableFull();
     }
   }
@@ -423,7 +417,7 @@ export class Engine {
    */
   private resimulate(batch: FrameBatch, i: number, e: number): boolean {
     const flows = this.flows;
-    const f = flows.peers[e]!;
+    const f = flows.peerOf(e);
     const tracer = this.tracer;
     if (f < 0) return false;
     const policy = this.policy;
@@ -463,11 +457,11 @@ export class Engine {
     const fh = tableHash(flowHash(fwd, 0), fport);
     const handle = flows.insertPair(fwd, 0, fh, rev, 0, tableHash(batch.hashes[i]!, batch.ports[i]!), now, this.slowTtl, fc, rc, policy.generation);
     if (handle < 0) return false;
-    const r = flows.peers[handle]!;
-    flows.userData[handle] = macHash(pkt[PKT_DST_MAC_HI]!, pkt[PKT_DST_MAC_LO]!);
-    flows.userData[r] = macHash(pkt[PKT_SRC_MAC_HI]!, pkt[PKT_SRC_MAC_LO]!);
+    const r = flows.peerOf(handle);
+    flows.setUserData(handle, macHash(pkt[PKT_DST_MAC_HI]!, pkt[PKT_DST_MAC_LO]!));
+    flows.setUserData(r, macHash(pkt[PKT_SRC_MAC_HI]!, pkt[PKT_SRC_MAC_LO]!));
     flows.touch(r, now, batch.lengths[i]!, tcpFlagsOf(batch, i));
-    this.comp[i] = rc;
+    this.c.comp[i] = rc;
     this.counters[C_MISSES]++;
     if (tracer) {
       tracer.note(`resimulated the connection from ${policy.portNames[fport]} under generation ${policy.generation}: still allowed (${cs.specs[fc]!.decisions.join('; ')})`);
@@ -478,7 +472,7 @@ export class Engine {
 
   /** Tag a freshly inserted entry with the destination MAC it was decided for. */
   private cache(handle: number, dstHi: number, dstLo: number): void {
-    if (handle >= 0) this.flows.userData[handle] = macHash(dstHi, dstLo);
+    if (handle >= 0) this.flows.setUserData(handle, macHash(dstHi, dstLo));
   }
 
   /** Run the layers from `port` to `egress` for the packet words in this.pkt; returns the composite. */
@@ -571,22 +565,22 @@ export class Engine {
     const vs = policy.vswitch;
     const targets = vs.floodPorts(port, vid);
     if (this.tracer) this.tracer.switchTo(Array.from(targets));
-    this.comp[i] = COMP_FLOOD;
-    this.floodStart[i] = this.floodUsed;
-    this.floodCount[i] = 0;
+    this.c.comp[i] = COMP_FLOOD;
+    this.c.floodStart[i] = this.c.floodUsed;
+    this.c.floodCount[i] = 0;
     if (targets.length === 0) {
-      this.comp[i] = this.composites.intern(dropSpec(DropReasonId['unknown-mac'], ['switch: no other port in the segment']));
+      this.c.comp[i] = this.composites.intern(dropSpec(DropReasonId['unknown-mac'], ['switch: no other port in the segment']));
       return;
     }
     for (let t = 0; t < targets.length; t++) {
       const c = this.decide(port, targets[t]!, vid, kind, i, batch);
-      if (this.floodUsed >= this.floodItems.length) {
-        const g = new Int32Array(this.floodItems.length * 2);
-        g.set(this.floodItems);
-        this.floodItems = g;
+      if (this.c.floodUsed >= this.c.floodItems.length) {
+        const g = new Int32Array(this.c.floodItems.length * 2);
+        g.set(this.c.floodItems);
+        this.c.floodItems = g;
       }
-      this.floodItems[this.floodUsed++] = c;
-      this.floodCount[i]!++;
+      this.c.floodItems[this.c.floodUsed++] = c;
+      this.c.floodCount[i]!++;
     }
   }
 
@@ -608,7 +602,7 @@ export class Engine {
   // ---- tx ----------------------------------------------------------------------------------------
 
   private tx(batch: FrameBatch, i: number, sink: FrameSink, generated: number): void {
-    const c = this.comp[i]!;
+    const c = this.c.comp[i]!;
     const counters = this.counters;
     const o = batch.offsets[i]!;
     const len = batch.lengths[i]!;
@@ -618,20 +612,20 @@ export class Engine {
     const num = generated !== 0 ? batch.numbers[i]! : batch.numbers[i]!;
     const gkind = generated !== 0 ? this.injectedKinds[i]! : 0;
     const port = batch.ports[i]!;
-    const hit = this.hit[i] === 1;
+    const hit = this.c.hit[i] === 1;
     if (c === COMP_NONE) {
-      this.countDrop(this.reasons[i]!, generated);
-      sink.drop(port, batch.data, o, len, wire, sec, ns, num, this.reasons[i]!, -1, false, gkind);
-      if (this.tracer) this.tracer.verdictDrop(this.reasons[i]!);
+      this.countDrop(this.c.reasons[i]!, generated);
+      sink.drop(port, batch.data, o, len, wire, sec, ns, num, this.c.reasons[i]!, -1, false, gkind);
+      if (this.tracer) this.tracer.verdictDrop(this.c.reasons[i]!);
       return;
     }
     if (c === COMP_FLOOD) {
-      const start = this.floodStart[i]!;
-      const count = this.floodCount[i]!;
+      const start = this.c.floodStart[i]!;
+      const count = this.c.floodCount[i]!;
       let sent = 0;
       let firstReason = 0;
       for (let j = 0; j < count; j++) {
-        const sc = this.floodItems[start + j]!;
+        const sc = this.c.floodItems[start + j]!;
         if (this.composites.verdicts[sc] !== 0) {
           if (firstReason === 0) firstReason = this.composites.verdicts[sc]!;
           continue;
@@ -736,20 +730,53 @@ export class Engine {
     at += this.host.replyLength;
   }
 
-  /** Run the host's answers (a batch of their own) with the second set of per-frame columns, then restore the first. */
+  /** Run the host's answers (a batch of their own) with the second set of per-frame columns. */
   private flushInjected(sink: FrameSink): void {
     const inj = this.injected;
     inj.count = this.injectedSize;
-    const outer = [this.comp, this.reasons, this.hit, this.misses, this.floodStart, this.floodCount, this.floodItems] as const;
-    const outerUsed = this.floodUsed;
-    [this.comp, this.reasons, this.hit, this.misses, this.floodStart, this.floodCount, this.floodItems] = this.innerCols;
+    const outer = this.c;
+    this.c = this.inner;
     parseBatch(inj, this.policy.vxlanPort);
     this.run(inj, this.ingressScratch, sink, 1);
-    this.innerCols = [this.comp, this.reasons, this.hit, this.misses, this.floodStart, this.floodCount, this.floodItems];
-    [this.comp, this.reasons, this.hit, this.misses, this.floodStart, this.floodCount, this.floodItems] = outer;
-    this.floodUsed = outerUsed;
+    this.c = outer;
     this.injectedSize = 0;
     inj.count = 0;
+  }
+}
+
+/** Per-frame scratch columns of one batch level, grown to the largest batch seen. */
+class FrameColumns {
+  /** Composite id per frame, or COMP_NONE / COMP_FLOOD. */
+  comp: Int32Array = new Int32Array(0);
+  /** Drop reason of COMP_NONE frames. */
+  reasons: Uint8Array = new Uint8Array(0);
+  /** 1 when the frame took the fast path. */
+  hit: Uint8Array = new Uint8Array(0);
+  /** 1 while the frame still needs the slow path. */
+  need: Uint8Array = new Uint8Array(0);
+  /** Frames probed in the flow table, their table hashes, times and the handles found. */
+  probe: Int32Array = new Int32Array(0);
+  tableHashes: Uint32Array = new Uint32Array(0);
+  times: Float64Array = new Float64Array(0);
+  found: Int32Array = new Int32Array(0);
+  /** A flooded frame's sub-composites: floodItems[floodStart[i], + floodCount[i]). */
+  floodStart: Int32Array = new Int32Array(0);
+  floodCount: Int32Array = new Int32Array(0);
+  floodItems: Int32Array = new Int32Array(64);
+  floodUsed = 0;
+
+  ensure(n: number): void {
+    if (this.comp.length >= n) return;
+    this.comp = new Int32Array(n);
+    this.reasons = new Uint8Array(n);
+    this.hit = new Uint8Array(n);
+    this.need = new Uint8Array(n);
+    this.probe = new Int32Array(n);
+    this.tableHashes = new Uint32Array(n);
+    this.times = new Float64Array(n);
+    this.found = new Int32Array(n);
+    this.floodStart = new Int32Array(n);
+    this.floodCount = new Int32Array(n);
   }
 }
 

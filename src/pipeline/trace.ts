@@ -112,7 +112,7 @@ export class Tracer {
 
   flowHit(entry: number, flows: FlowTable, cs: CompositeTable, c: number): void {
     const spec = cs.specs[c];
-    this.step({ stage: 'flow', result: 'hit', entry, generation: flows.generations[entry]!, detail: spec?.reverse ? 'reverse entry of a flow pair' : 'forward entry' });
+    this.step({ stage: 'flow', result: 'hit', entry, generation: flows.generationOf(entry), detail: spec?.reverse ? 'reverse entry of a flow pair' : 'forward entry' });
   }
 
   flowStale(entry: number, flows: FlowTable, oldGeneration: boolean): void {
@@ -120,8 +120,8 @@ export class Tracer {
       stage: 'flow',
       result: 'stale',
       entry,
-      generation: flows.generations[entry]!,
-      detail: oldGeneration ? `decided under policy generation ${flows.generations[entry]}: resimulated` : 'decided for another destination MAC',
+      generation: flows.generationOf(entry),
+      detail: oldGeneration ? `decided under policy generation ${flows.generationOf(entry)}: resimulated` : 'decided for another destination MAC',
     });
   }
 
@@ -168,7 +168,7 @@ export class Tracer {
   installed(entry: number, flows: FlowTable, pair: boolean, ttl: number): void {
     if (entry < 0) return;
     const s: TraceStep = { stage: 'install', entry, pair, ttl };
-    if (pair) s.reverseEntry = flows.peers[entry]!;
+    if (pair) s.reverseEntry = flows.peerOf(entry);
     this.step(s);
   }
 

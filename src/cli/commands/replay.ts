@@ -122,7 +122,7 @@ export function flowDump(engine: Engine): string[] {
   const key = new Uint32Array(12);
   f.forEachEntry((h) => {
     f.copyKey(h, key, 0);
-    const c = f.actions[h]!;
+    const c = f.actionOf(h);
     const cs = engine.composites;
     const port = names[key[11]! >>> 16] ?? '?';
     const proto = (key[9]! >>> 16) & 0xff;
@@ -130,7 +130,7 @@ export function flowDump(engine: Engine): string[] {
     const addr = (o: number): string => (fam === 4 ? `${key[o]! >>> 24}.${(key[o]! >>> 16) & 255}.${(key[o]! >>> 8) & 255}.${key[o]! & 255}` : [0, 1, 2, 3].map((w) => key[o + w]!.toString(16).padStart(8, '0')).join(':'));
     const verdict = cs.verdicts[c] === 0 ? `forward:${cs.egressName(c)}` : `drop`;
     lines.push(
-      `  in_port(${port}),proto(${proto}),src(${addr(0)}),dst(${addr(4)}),ports(${key[8]! >>> 16},${key[8]! & 0xffff}),vlan(${key[9]! & 0xfff}) packets:${f.packets[h]}, bytes:${f.bytes[h]}, used:${f.lastSeenAt[h]!.toFixed(3)}, expires:${f.expiries[h]!.toFixed(3)}, gen:${f.generations[h]}${f.peers[h]! >= 0 ? `, pair:${f.peers[h]}` : ''}, actions:${verdict}${cs.specs[c]?.reverse ? ' (reverse)' : ''}`,
+      `  in_port(${port}),proto(${proto}),src(${addr(0)}),dst(${addr(4)}),ports(${key[8]! >>> 16},${key[8]! & 0xffff}),vlan(${key[9]! & 0xfff}) packets:${f.packetsOf(h)}, bytes:${f.bytesOf(h)}, used:${f.lastSeenOf(h).toFixed(3)}, expires:${f.expiryOf(h).toFixed(3)}, gen:${f.generationOf(h)}${f.peerOf(h) >= 0 ? `, pair:${f.peerOf(h)}` : ''}, actions:${verdict}${cs.specs[c]?.reverse ? ' (reverse)' : ''}`,
     );
   });
   return lines;

@@ -6,8 +6,8 @@
  * the switch's decision, every layer -> group -> rule (or the layer's default) with its action,
  * the flow entries installed, the egress port(s) with the headers as they leave, and the verdict
  * or drop reason. Packets are processed one by one in order, so state (flows) builds up exactly
- * as in a replay; `--packet N` replays 1..N and prints packet N alone (with the host's answers to
- * it). `--json` prints one object per packet (the PacketTrace of src/pipeline/trace.ts).
+ * as in a replay; `--packet N[,M...]` replays up to the last one named and prints those packets
+ * alone (with the host's answers to them). `--json` prints one object per packet (the PacketTrace of src/pipeline/trace.ts).
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -21,7 +21,7 @@ import { parseUpdates, engineOptionsFrom, IngressResolver, loadPolicy, NullSink,
 interface TraceOptions {
   config: string;
   update: string[];
-  packet?: number;
+  packet?: number[];
   json?: boolean;
   ingress?: string;
   flowCapacity?: number;
@@ -34,7 +34,7 @@ export function registerTrace(program: Command): void {
     .description('explain, packet by packet, what the data plane does: ports, layers, groups, rules, flows, verdict')
     .argument('<in>', "capture file (pcap, pcapng; '-' reads standard input)")
     .requiredOption('--config <topo>', 'topology file (HNS JSON)')
-    .option('--packet <n>', 'trace only packet N (packets 1..N-1 still run first, building flow state)', intOption('--packet', 1))
+    .option('--packet <n[,n...]>', 'trace only these packets (every packet before them still runs, building flow state)', packetList)
     .option('--json', 'one JSON object per packet')
     .option('--update <n:topo>', 'from packet N on, the topology in TOPO is in force (a new policy generation; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--ingress <port>', 'ingress port of frames whose capture interface names no port')
@@ -44,7 +44,7 @@ export function registerTrace(program: Command): void {
       'after',
       `
 Examples:
-  vfp trace pcaps/transparent.pcapng --config pcaps/transparent.json --packet 7
+  vfp trace pcaps/transparent.pcapng --config pcaps/transparent.json --packet 3,4,7
   vfp trace pcaps/transparent.pcapng --config pcaps/transparent.json --json | head -3`,
     )
     .action((input: string, opts: TraceOptions) => runTrace(input, opts));
@@ -60,14 +60,15 @@ function runTrace(input: string, opts: TraceOptions): void {
   engine.tracer = tracer;
   const out = new TextOut();
   let printed = 0;
+  const wanted = opts.packet ? new Set(opts.packet) : null;
   const result = replayCapture(input, engine, resolver, new NullSink(), {
     updates,
     batchSize: 1,
-    ...(opts.packet !== undefined ? { limit: opts.packet } : {}),
+    ...(opts.packet !== undefined ? { limit: Math.max(...opts.packet) } : {}),
     onBatch: () => {
       tracer.finish();
       for (const t of tracer.done) {
-        if (opts.packet !== undefined && t.n !== opts.packet) continue;
+        if (wanted && !wanted.has(t.n)) continue;
         out.line(opts.json ? JSON.stringify(t) : formatTrace(t) + '\n');
         printed++;
       }
@@ -78,5 +79,13 @@ function runTrace(input: string, opts: TraceOptions): void {
   for (const w of result.reader.warnings) process.stderr.write(`vfp: ${input}: warning: ${w}\n`);
   for (const w of resolver.warnings) process.stderr.write(`vfp: ${input}: warning: ${w}\n`);
   if (result.failure) throw result.failure;
-  if (opts.packet !== undefined && printed === 0) throw new VfpError(`${input}: has no packet ${opts.packet} (it has ${engine.counter('in')})`, EXIT_USAGE);
+  const missing = opts.packet?.filter((n) => n > engine.counter('in')) ?? [];
+  if (missing.length > 0) throw new VfpError(`${input}: has no packet ${missing.join(', ')} (it has ${engine.counter('in')})`, EXIT_USAGE);
+  void printed;
+}
+
+function packetList(value: string): number[] {
+  const parts = value.split(',').map((p) => p.trim());
+  const check = intOption('--packet', 1);
+  return parts.map((p) => check(p));
 }
