@@ -1,22 +1,26 @@
 /**
  * Composite actions: what the slow path decided for a flow, cached by id in the unified flow table
  * (spec §3.5: the composite header transposition of every layer on the path, plus the switch's
- * egress). The fast path reads only the typed-array columns; the strings (pcapng comment, trace
- * text) are built once per composite, on the slow path.
+ * egress). The fast path reads only the typed-array columns.
  *
- * A composite is interned: the slow path describes it in a CompositeSpec, and the same spec (same
- * verdict, egress, transposition, expected destination MAC and deciding rules) always gets the
- * same id, so the table stays as small as the number of distinct decisions (bounded by rules x
- * ports, not by flows).
+ * Interning. The slow path describes a composite in a small Int32Array (`CompositeFields`: the
+ * COMP_* slots below) plus its decision words: two per layer that decided on the way
+ * ((port << 12) | (layer << 1) | direction, then rule index + 1, 0 for the layer default). The
+ * same fields and decisions always get the same id, found through a hash of the words with no
+ * allocation; only a new composite makes its strings (pcapng comment, trace text), through the
+ * `CompositeDescriber` the caller passes. The table therefore stays as small as the number of
+ * distinct decisions (bounded by rules x ports, not by flows), and the cost of a new flow does not
+ * include building text.
  *
  * Columns (index = composite id):
  *   verdicts     0 = forward, else the DropReasonId of the drop
  *   egress       output port id (-1 for drops)
  *   vlanOps      VLAN_OP_*: none, push `vlanIds`, pop the outer tag
  *   macOps       MAC_OP_* bits: rewrite source / destination MAC to the values below
+ *   reverse      1 for the reverse entry of a flow pair (admitted by the flow, not by rules)
  *
  * The destination MAC a flow was decided for is not part of the composite (that would make one
- * composite per MAC): the engine keeps a hash of it in the flow entry's `userData`.
+ * composite per MAC): the engine keeps a digest of it in the flow entry's user word.
  */
 export const VLAN_OP_NONE = 0;
 export const VLAN_OP_PUSH = 1;
@@ -25,20 +29,43 @@ export const VLAN_OP_POP = 2;
 export const MAC_OP_SRC = 1;
 export const MAC_OP_DST = 2;
 
+/** Slots of a composite's fields (an Int32Array of COMP_FIELDS). */
+export const COMP_VERDICT = 0;
+export const COMP_EGRESS = 1;
+export const COMP_VLAN_OP = 2;
+export const COMP_VLAN_ID = 3;
+export const COMP_MAC_OPS = 4;
+export const COMP_SRC_MAC_HI = 5;
+export const COMP_SRC_MAC_LO = 6;
+export const COMP_DST_MAC_HI = 7;
+export const COMP_DST_MAC_LO = 8;
+export const COMP_REVERSE = 9;
+/** Context of the description: the forward composite of a reverse one, or a NOTE_* for switch drops. */
+export const COMP_NOTE = 10;
+/** The policy generation it was decided under (decision words name that generation's rules). */
+export const COMP_GENERATION = 11;
+export const COMP_FIELDS = 12;
+
+export const NOTE_NONE = 0;
+export const NOTE_SWITCH = 1; // the switch dropped it (reason in COMP_VERDICT)
+export const NOTE_TABLE_FULL = 2;
+export const NOTE_NO_FLOOD_PORT = 3;
+
+/** Makes the strings of a new composite (called once per distinct composite). */
+export interface CompositeDescriber {
+  describeComposite(fields: Int32Array, decisions: Int32Array, decisionCount: number): string[];
+}
+
+/** What the trace and the dumps know about a composite. */
 export interface CompositeSpec {
   verdict: number;
   egress: number;
   vlanOp: number;
   vlanId: number;
   macOps: number;
-  srcMacHi: number;
-  srcMacLo: number;
-  dstMacHi: number;
-  dstMacLo: number;
-  /** Human summary: which layer/rule decided, e.g. `web OUT HOST_FIREWALL/FW_OUT_ALLOW_ALL_IPV4 allow`. */
-  decisions: string[];
-  /** True for the reverse entry of a flow pair (admitted by the flow, not by rules). */
   reverse: boolean;
+  /** Human summary of who decided, e.g. `web OUT HOST_FIREWALL: FW_OUT_ALLOW_ALL_IPV4 allow stateful`. */
+  decisions: string[];
 }
 
 export class CompositeTable {
@@ -52,40 +79,78 @@ export class CompositeTable {
   srcMacLo: Uint32Array = new Uint32Array(64);
   dstMacHi: Uint32Array = new Uint32Array(64);
   dstMacLo: Uint32Array = new Uint32Array(64);
+  reverse: Uint8Array = new Uint8Array(64);
   /** The spec each id was made from (trace, comments). */
   readonly specs: CompositeSpec[] = [];
-  /** pcapng comment text (without the per-packet flow-cache part). */
+  /** pcapng comment text. */
   readonly comments: string[] = [];
-  private readonly ids = new Map<string, number>();
+  // interning: all fields and decision words of each composite, chained by hash
+  private fields: Int32Array = new Int32Array(64 * COMP_FIELDS);
+  private decStart: Int32Array = new Int32Array(64);
+  private decLength: Int32Array = new Int32Array(64);
+  private decPool: Int32Array = new Int32Array(1024);
+  private decUsed = 0;
+  private nextSame: Int32Array = new Int32Array(64);
+  private readonly firstByHash = new Map<number, number>();
   private readonly portNames: readonly string[];
 
   constructor(portNames: readonly string[]) {
     this.portNames = portNames;
   }
 
-  intern(s: CompositeSpec): number {
-    const key = `${s.verdict}|${s.egress}|${s.vlanOp}:${s.vlanId}|${s.macOps}:${s.srcMacHi}:${s.srcMacLo}:${s.dstMacHi}:${s.dstMacLo}|${s.reverse ? 1 : 0}|${s.decisions.join(';')}`;
-    const found = this.ids.get(key);
-    if (found !== undefined) return found;
-    const id = this.size++;
-    if (id >= this.verdicts.length) this.grow();
-    this.verdicts[id] = s.verdict;
-    this.egress[id] = s.egress;
-    this.vlanOps[id] = s.vlanOp;
-    this.vlanIds[id] = s.vlanId;
-    this.macOps[id] = s.macOps;
-    this.srcMacHi[id] = s.srcMacHi;
-    this.srcMacLo[id] = s.srcMacLo;
-    this.dstMacHi[id] = s.dstMacHi;
-    this.dstMacLo[id] = s.dstMacLo;
-    this.specs.push({ ...s, decisions: [...s.decisions] });
-    this.comments.push(this.describe(s));
-    this.ids.set(key, id);
-    return id;
+  /** The id of the composite with these fields and decisions, made (and described) if new. */
+  intern(f: Int32Array, dec: Int32Array, decCount: number, describer: CompositeDescriber): number {
+    let h = 0x811c9dc5 | 0;
+    for (let j = 0; j < COMP_FIELDS; j++) h = Math.imul(h ^ f[j]!, 0x01000193);
+    for (let j = 0; j < decCount; j++) h = Math.imul(h ^ dec[j]!, 0x01000193);
+    h = (h ^ (h >>> 15)) | 0;
+    const first = this.firstByHash.get(h);
+    for (let id = first ?? -1; id >= 0; id = this.nextSame[id]!) if (this.same(id, f, dec, decCount)) return id;
+    return this.add(h, first ?? -1, f, dec, decCount, describer);
   }
 
-  private describe(s: CompositeSpec): string {
-    return s.decisions.length > 0 ? s.decisions.join('; ') : '';
+  private same(id: number, f: Int32Array, dec: Int32Array, decCount: number): boolean {
+    const b = id * COMP_FIELDS;
+    for (let j = 0; j < COMP_FIELDS; j++) if (this.fields[b + j] !== f[j]) return false;
+    if (this.decLength[id] !== decCount) return false;
+    const s = this.decStart[id]!;
+    for (let j = 0; j < decCount; j++) if (this.decPool[s + j] !== dec[j]) return false;
+    return true;
+  }
+
+  private add(h: number, first: number, f: Int32Array, dec: Int32Array, decCount: number, describer: CompositeDescriber): number {
+    const id = this.size++;
+    if (id >= this.verdicts.length) this.grow();
+    this.fields.set(f.subarray(0, COMP_FIELDS), id * COMP_FIELDS);
+    if (this.decUsed + decCount > this.decPool.length) this.decPool = grown(this.decPool, new Int32Array(Math.max(this.decPool.length * 2, this.decUsed + decCount)));
+    this.decPool.set(dec.subarray(0, decCount), this.decUsed);
+    this.decStart[id] = this.decUsed;
+    this.decLength[id] = decCount;
+    this.decUsed += decCount;
+    this.nextSame[id] = first;
+    this.firstByHash.set(h, id);
+    this.verdicts[id] = f[COMP_VERDICT]!;
+    this.egress[id] = f[COMP_EGRESS]!;
+    this.vlanOps[id] = f[COMP_VLAN_OP]!;
+    this.vlanIds[id] = f[COMP_VLAN_ID]!;
+    this.macOps[id] = f[COMP_MAC_OPS]!;
+    this.srcMacHi[id] = f[COMP_SRC_MAC_HI]! >>> 0;
+    this.srcMacLo[id] = f[COMP_SRC_MAC_LO]! >>> 0;
+    this.dstMacHi[id] = f[COMP_DST_MAC_HI]! >>> 0;
+    this.dstMacLo[id] = f[COMP_DST_MAC_LO]! >>> 0;
+    this.reverse[id] = f[COMP_REVERSE]!;
+    const decisions = describer.describeComposite(f, dec, decCount);
+    this.specs.push({
+      verdict: f[COMP_VERDICT]!,
+      egress: f[COMP_EGRESS]!,
+      vlanOp: f[COMP_VLAN_OP]!,
+      vlanId: f[COMP_VLAN_ID]!,
+      macOps: f[COMP_MAC_OPS]!,
+      reverse: f[COMP_REVERSE] === 1,
+      decisions,
+    });
+    this.comments.push(decisions.join('; '));
+    return id;
   }
 
   private grow(): void {
@@ -99,6 +164,11 @@ export class CompositeTable {
     this.srcMacLo = grown(this.srcMacLo, new Uint32Array(n));
     this.dstMacHi = grown(this.dstMacHi, new Uint32Array(n));
     this.dstMacLo = grown(this.dstMacLo, new Uint32Array(n));
+    this.reverse = grown(this.reverse, new Uint8Array(n));
+    this.fields = grown(this.fields, new Int32Array(n * COMP_FIELDS));
+    this.decStart = grown(this.decStart, new Int32Array(n));
+    this.decLength = grown(this.decLength, new Int32Array(n));
+    this.nextSame = grown(this.nextSame, new Int32Array(n));
   }
 
   egressName(id: number): string {

@@ -53,8 +53,26 @@ import { ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_ECHO_REQU
 import { copyBytes } from '../action/copy.js';
 import { rewriteDstMac, rewriteSrcMac } from '../action/rewrite.js';
 import { vlanPopCopy, vlanPushCopy } from '../action/vlan.js';
-import { CompositeTable, MAC_OP_DST, MAC_OP_SRC, VLAN_OP_NONE, VLAN_OP_POP, VLAN_OP_PUSH } from './composite.js';
-import type { CompositeSpec } from './composite.js';
+import {
+  COMP_EGRESS,
+  COMP_FIELDS,
+  COMP_GENERATION,
+  COMP_NOTE,
+  COMP_REVERSE,
+  COMP_VERDICT,
+  COMP_VLAN_ID,
+  COMP_VLAN_OP,
+  CompositeTable,
+  MAC_OP_DST,
+  MAC_OP_SRC,
+  NOTE_NO_FLOOD_PORT,
+  NOTE_SWITCH,
+  NOTE_TABLE_FULL,
+  VLAN_OP_NONE,
+  VLAN_OP_POP,
+  VLAN_OP_PUSH,
+} from './composite.js';
+import type { CompositeDescriber } from './composite.js';
 import type { Policy } from './policy.js';
 import type { Tracer } from './trace.js';
 
@@ -122,7 +140,7 @@ const COMP_NONE = -1; // dropped before the slow path (parse error, no port); re
 const COMP_FLOOD = -2; // flooded: sub-composites in floodItems
 
 
-export class Engine {
+export class Engine implements CompositeDescriber {
   policy: Policy;
   readonly flows: FlowTable;
   composites: CompositeTable;
@@ -153,7 +171,9 @@ export class Engine {
   private slowVerdict = 0;
   private slowStateful = false;
   private slowTtl = 0;
-  private readonly decisions: string[] = [];
+  private readonly fields = new Int32Array(COMP_FIELDS);
+  private dec = new Int32Array(64);
+  private decCount = 0;
 
   constructor(policy: Policy, options: EngineOptions = {}) {
     this.policy = policy;
@@ -300,11 +320,32 @@ export class Engine {
     for (let i = 0; i < n; i++) if (need[i] === 1) this.slow(batch, i);
 
     // ---- tx -----------------------------------------------------------------------------------
+    // The common case inline: an input frame forwarded unchanged to a port that is not a host
+    // vNIC, untraced. Everything else (drops, floods, transpositions, host answers) goes to tx().
+    const verdicts = cs.verdicts;
+    const egressOf = cs.egress;
+    const vlanOps = cs.vlanOps;
+    const macOps = cs.macOps;
+    const kinds = vs.kinds;
+    const portTx = this.portTx;
+    let plain = 0;
     for (let i = 0; i < n; i++) {
+      const c = comp[i]!;
+      if (c >= 0 && tracer === null && generated === 0 && verdicts[c] === 0 && vlanOps[c] === VLAN_OP_NONE && macOps[c] === 0) {
+        const egress = egressOf[c]!;
+        if (kinds[egress] !== PORT_KIND_VNIC) {
+          plain++;
+          portTx[egress]!++;
+          sink.forward(egress, ports[i]!, d, offsets[i]!, lengths[i]!, batch.wireLengths[i]!, seconds[i]!, nanos[i]!, batch.numbers[i]!, c, hit[i] === 1, 0);
+          continue;
+        }
+      }
       this.tx(batch, i, sink, generated);
       // The host's answer follows the frame it answers, whatever the batch size.
       if (this.injectedSize > 0 && generated === 0) this.flushInjected(sink);
     }
+    counters[C_OUT] += plain;
+    counters[C_EMITTED] += plain;
   }
 
   /** The slow path for frame i: decide, intern the composite, install the flow. */
@@ -364,9 +405,8 @@ export class Engine {
       egress = vs.forward(port, dstHi, dstLo, vid);
     }
     if (egress === FORWARD_DROP) {
-      this.decisions.length = 0;
       if (tracer) tracer.switchDrop(vs.lastReason);
-      const c = this.composites.intern(dropSpec(vs.lastReason, [`switch: ${reasonText(vs.lastReason)}`]));
+      const c = this.dropComposite(vs.lastReason, NOTE_SWITCH);
       this.c.comp[i] = c;
       if (cacheable) this.cache(this.flows.insert(keys, k, tableHash(batch.hashes[i]!, port), now, this.uftTtl, c, policy.generation), dstHi, dstLo);
       return;
@@ -390,7 +430,7 @@ export class Engine {
       // The reverse key: the frame as it leaves `egress`, reversed; it enters on `egress`.
       const rev = this.rev;
       reverseKey(keys, k, rev, egressVlanOf(cs, c, vid), egress);
-      const rc = cs.intern(this.reverseSpec(c, port, vid));
+      const rc = this.reverseComposite(c, port, vid);
       installed = this.flows.insertPair(keys, k, h, rev, 0, tableHash(flowHash(rev, 0), egress), now, this.slowTtl, c, rc, policy.generation);
       if (installed >= 0) {
         this.flows.setUserData(installed, macHash(dstHi, dstLo));
@@ -403,7 +443,7 @@ export class Engine {
       if (tracer) tracer.installed(installed, this.flows, false, this.uftTtl);
     }
     if (installed < 0) {
-      this.c.comp[i] = cs.intern(dropSpec(DropReasonId['table-full'], ['flow table full']));
+      this.c.comp[i] = this.dropComposite(DropReasonId['table-full'], NOTE_TABLE_FULL);
       if (tracer) tracer.tableFull();
     }
   }
@@ -452,7 +492,7 @@ export class Engine {
     reverseKey(fwd, 0, rev, egressVlanOf(cs, fc, fvid), egress);
     const k = i * FLOW_KEY_WORDS;
     for (let w = 0; w < FLOW_KEY_WORDS; w++) if (rev[w] !== batch.keys[k + w]) return false;
-    const rc = cs.intern(this.reverseSpec(fc, fport, fvid));
+    const rc = this.reverseComposite(fc, fport, fvid);
     const now = frameTime(batch, i);
     const fh = tableHash(flowHash(fwd, 0), fport);
     const handle = flows.insertPair(fwd, 0, fh, rev, 0, tableHash(batch.hashes[i]!, batch.ports[i]!), now, this.slowTtl, fc, rc, policy.generation);
@@ -475,42 +515,57 @@ export class Engine {
     if (handle >= 0) this.flows.setUserData(handle, macHash(dstHi, dstLo));
   }
 
+  /** Start describing a composite: every field cleared, no decisions. */
+  private resetFields(): Int32Array {
+    const f = this.fields;
+    f.fill(0);
+    f[COMP_EGRESS] = -1;
+    f[COMP_GENERATION] = this.policy.generation;
+    this.decCount = 0;
+    return f;
+  }
+
+  private dropComposite(reason: number, note: number): number {
+    const f = this.resetFields();
+    f[COMP_VERDICT] = reason;
+    f[COMP_NOTE] = note;
+    return this.composites.intern(f, this.dec, 0, this);
+  }
+
   /** Run the layers from `port` to `egress` for the packet words in this.pkt; returns the composite. */
   private decide(port: number, egress: number, vid: number, kind: number, i: number, batch: FrameBatch): number {
     const policy = this.policy;
     const vs = policy.vswitch;
-    this.decisions.length = 0;
+    const f = this.resetFields();
     this.slowVerdict = 0;
     this.slowStateful = false;
     this.slowTtl = Infinity;
     const ip = kind === L3_KIND_IPV4 || kind === L3_KIND_IPV6;
     if (ip) {
       const outLayers = policy.layers[port]!;
-      for (let l = 0; l < outLayers.length && this.slowVerdict === 0; l++) this.layer(port, outLayers[l]!, DIR_OUT);
+      for (let l = 0; l < outLayers.length && this.slowVerdict === 0; l++) this.layer(port, l, outLayers[l]!, DIR_OUT);
       const inLayers = policy.layers[egress]!;
-      for (let l = inLayers.length - 1; l >= 0 && this.slowVerdict === 0; l--) this.layer(egress, inLayers[l]!, DIR_IN);
+      for (let l = inLayers.length - 1; l >= 0 && this.slowVerdict === 0; l--) this.layer(egress, l, inLayers[l]!, DIR_IN);
     }
     void i;
     void batch;
-    const s = baseSpec();
-    s.decisions = [...this.decisions];
     if (this.slowVerdict !== 0) {
-      s.verdict = this.slowVerdict;
-      return this.composites.intern(s);
+      f[COMP_VERDICT] = this.slowVerdict;
+      return this.composites.intern(f, this.dec, this.decCount, this);
     }
-    s.egress = egress;
+    f[COMP_EGRESS] = egress;
     const ek = vs.kinds[egress]!;
     if (ek === PORT_KIND_UPLINK && vs.kinds[port] !== PORT_KIND_UPLINK && vs.vlans[port] !== 0) {
-      s.vlanOp = VLAN_OP_PUSH;
-      s.vlanId = vs.vlans[port]!;
+      f[COMP_VLAN_OP] = VLAN_OP_PUSH;
+      f[COMP_VLAN_ID] = vs.vlans[port]!;
     } else if (vs.kinds[port] === PORT_KIND_UPLINK && vid !== 0) {
-      s.vlanOp = VLAN_OP_POP;
+      f[COMP_VLAN_OP] = VLAN_OP_POP;
     }
-    return this.composites.intern(s);
+    return this.composites.intern(f, this.dec, this.decCount, this);
   }
 
-  /** One layer's decision on this.pkt; updates the slow-path verdict, statefulness and TTL. */
-  private layer(port: number, cl: CompiledLayer, dir: DirectionId): void {
+  /** One layer's decision on this.pkt; updates the slow-path verdict, statefulness and TTL, and records it. */
+  private layer(port: number, index: number, cl: CompiledLayer, dir: DirectionId): void {
     const ir = cl.ir;
     const tracer = this.tracer;
     let r: number;
@@ -520,19 +575,19 @@ export class Engine {
     } else {
       r = cl.classify(this.pkt, 0, dir);
     }
-    const where = `${this.policy.portNames[port]} ${dir === DIR_OUT ? 'OUT' : 'IN'} ${ir.name}`;
+    if (this.decCount + 2 > this.dec.length) {
+      const g = new Int32Array(this.dec.length * 2);
+      g.set(this.dec);
+      this.dec = g;
+    }
+    this.dec[this.decCount++] = (port << 12) | (index << 1) | dir;
+    this.dec[this.decCount++] = r + 1;
     if (r < 0) {
-      if (!ir.defaultAllow) {
-        this.slowVerdict = DropReasonId[ir.defaultReason];
-        this.decisions.push(`${where}: default drop (${ir.defaultReason})`);
-      } else {
-        this.decisions.push(`${where}: default allow`);
-      }
+      if (!ir.defaultAllow) this.slowVerdict = DropReasonId[ir.defaultReason];
       return;
     }
     const rule = ir.rules[r]!;
     const a = rule.action;
-    this.decisions.push(`${where}: ${rule.id} ${a.type}${rule.stateful ? ' stateful' : ''}`);
     if (a.type === 'block') {
       this.slowVerdict = DropReasonId[a.reason];
       return;
@@ -543,20 +598,48 @@ export class Engine {
     }
   }
 
-  /** The reverse entry's composite: back to `port`, VLAN undone, for frames addressed to the forward frame's source MAC. */
-  private reverseSpec(c: number, port: number, vid: number): CompositeSpec {
+  /** The reverse entry's composite: back to `port`, VLAN undone (replies are admitted by the flow). */
+  private reverseComposite(c: number, port: number, vid: number): number {
     const cs = this.composites;
-    const s = baseSpec();
-    s.egress = port;
-    s.reverse = true;
+    const f = this.resetFields();
+    f[COMP_EGRESS] = port;
+    f[COMP_REVERSE] = 1;
+    f[COMP_NOTE] = c;
     const op = cs.vlanOps[c]!;
-    if (op === VLAN_OP_PUSH) s.vlanOp = VLAN_OP_POP;
+    if (op === VLAN_OP_PUSH) f[COMP_VLAN_OP] = VLAN_OP_POP;
     else if (op === VLAN_OP_POP) {
-      s.vlanOp = VLAN_OP_PUSH;
-      s.vlanId = vid;
+      f[COMP_VLAN_OP] = VLAN_OP_PUSH;
+      f[COMP_VLAN_ID] = vid;
     }
-    s.decisions = [`reply of a flow admitted by ${cs.specs[c]!.decisions.filter((x) => x.includes('stateful')).join(', ') || 'a stateful rule'}`];
-    return s;
+    return cs.intern(f, this.dec, 0, this);
+  }
+
+  /** CompositeDescriber: the text of a new composite (once per distinct composite). */
+  describeComposite(f: Int32Array, dec: Int32Array, count: number): string[] {
+    const policy = this.policy;
+    if (f[COMP_REVERSE] === 1) {
+      const fwd = this.composites.specs[f[COMP_NOTE]!];
+      const by = fwd ? fwd.decisions.filter((x) => x.endsWith('stateful')).join(', ') : '';
+      return [`reply of a flow admitted by ${by || 'a stateful rule'}`];
+    }
+    const note = f[COMP_NOTE]!;
+    if (note === NOTE_SWITCH) return [`switch: ${reasonText(f[COMP_VERDICT]!)}`];
+    if (note === NOTE_TABLE_FULL) return ['flow table full'];
+    if (note === NOTE_NO_FLOOD_PORT) return ['switch: no other port in the segment'];
+    const out: string[] = [];
+    for (let j = 0; j + 1 < count; j += 2) {
+      const w = dec[j]!;
+      const port = w >>> 12;
+      const ir = policy.layers[port]![(w >>> 1) & 0x7ff]!.ir;
+      const where = `${policy.portNames[port]} ${(w & 1) === DIR_OUT ? 'OUT' : 'IN'} ${ir.name}`;
+      const r = dec[j + 1]! - 1;
+      if (r < 0) out.push(ir.defaultAllow ? `${where}: default allow` : `${where}: default drop (${ir.defaultReason})`);
+      else {
+        const rule = ir.rules[r]!;
+        out.push(`${where}: ${rule.id} ${rule.action.type}${rule.stateful ? ' stateful' : ''}`);
+      }
+    }
+    return out;
   }
 
   /** Broadcast/multicast: the ingress port's outbound layers once, then each target's inbound layers. */
@@ -569,7 +652,7 @@ export class Engine {
     this.c.floodStart[i] = this.c.floodUsed;
     this.c.floodCount[i] = 0;
     if (targets.length === 0) {
-      this.c.comp[i] = this.composites.intern(dropSpec(DropReasonId['unknown-mac'], ['switch: no other port in the segment']));
+      this.c.comp[i] = this.dropComposite(DropReasonId['unknown-mac'], NOTE_NO_FLOOD_PORT);
       return;
     }
     for (let t = 0; t < targets.length; t++) {
@@ -778,29 +861,6 @@ class FrameColumns {
     this.floodStart = new Int32Array(n);
     this.floodCount = new Int32Array(n);
   }
-}
-
-function baseSpec(): CompositeSpec {
-  return {
-    verdict: 0,
-    egress: -1,
-    vlanOp: VLAN_OP_NONE,
-    vlanId: 0,
-    macOps: 0,
-    srcMacHi: 0,
-    srcMacLo: 0,
-    dstMacHi: 0,
-    dstMacLo: 0,
-    decisions: [],
-    reverse: false,
-  };
-}
-
-function dropSpec(reason: number, decisions: string[]): CompositeSpec {
-  const s = baseSpec();
-  s.verdict = reason;
-  s.decisions = decisions;
-  return s;
 }
 
 function reasonText(reason: number): string {
