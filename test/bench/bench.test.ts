@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BENCH_SCENARIOS, formatReport, runBench } from '../../bench/suite.js';
+import { benchAcls, runAclHit, runAclMiss } from '../../bench/acl.js';
 import type { BenchReport } from '../../bench/suite.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -49,13 +50,32 @@ function checkShape(report: BenchReport, workers: number): void {
 }
 
 describe('bench harness', () => {
-  it('registers the parse scenario', () => {
-    expect(BENCH_SCENARIOS.map((s) => s.name)).toContain('parse');
+  it('registers the parse, acl-hit and acl-miss scenarios', () => {
+    expect(BENCH_SCENARIOS.map((s) => s.name)).toEqual(expect.arrayContaining(['parse', 'acl-hit', 'acl-miss']));
+  });
+
+  it('acl-hit: after the warm-up every frame is a flow hit, forwarded (small run: 20k frames, 1,024 flows)', () => {
+    const r = runAclHit(20000, 1024, 1);
+    expect(r.packets).toBe(20000);
+    expect(r.flows).toBe(1024);
+    expect(r.seconds).toBeGreaterThan(0);
+  });
+
+  it('acl-miss: every frame a new flow through the slow path, forwarded (2,000 flows, 10 and 1,000 rules)', () => {
+    for (const rules of [10, 1000]) {
+      const r = runAclMiss(2000, rules, 1);
+      expect(r.packets).toBe(2000);
+      expect(r.rules).toBe(rules);
+    }
+  });
+
+  it('the acl bench topology compiles to 100 rules on web, decided by the last allow for the bench traffic', () => {
+    expect(benchAcls(100, 7)).toHaveLength(100);
   });
 
   it('runBench --json: one JSON object; every generated frame is parsed', async () => {
     const out = sink();
-    const report = await runBench({ json: true, workers: 1, packets: PACKETS, runs: 1, out: out.stream });
+    const report = await runBench({ json: true, workers: 1, packets: PACKETS, runs: 1, filter: /^parse$/, out: out.stream });
     checkShape(report, 1);
     expect(JSON.parse(out.text())).toEqual(JSON.parse(JSON.stringify(report)));
     const text = formatReport(report);
@@ -68,7 +88,7 @@ describe('bench harness', () => {
   });
 
   it.runIf(existsSync(VFP))('`vfp bench --workers 2` (built dist/) splits the capture across worker threads', () => {
-    const r = spawnSync(process.execPath, [VFP, 'bench', '--json', '--workers', '2', '--packets', String(PACKETS)], { encoding: 'utf8', cwd: ROOT });
+    const r = spawnSync(process.execPath, [VFP, 'bench', '--json', '--workers', '2', '--filter', '^parse$', '--packets', String(PACKETS)], { encoding: 'utf8', cwd: ROOT });
     expect(r.status, r.stderr).toBe(0);
     checkShape(JSON.parse(r.stdout) as BenchReport, 2);
   });
