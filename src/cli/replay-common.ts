@@ -303,8 +303,10 @@ export function formatSummary(s: ReplaySummary, input: string, config: string): 
   return lines;
 }
 
-export function engineOptionsFrom(o: { flowCapacity?: number; whenFull?: string }): EngineOptions {
+export function engineOptionsFrom(o: { flowCapacity?: number; whenFull?: string; uftTtl?: number; rstTimeout?: number }): EngineOptions {
   const e: EngineOptions = {};
+  if (o.uftTtl !== undefined) e.uftTtl = o.uftTtl;
+  if (o.rstTimeout !== undefined) e.rstTimeout = o.rstTimeout;
   if (o.flowCapacity !== undefined) e.flowCapacity = o.flowCapacity;
   if (o.whenFull !== undefined) e.whenFull = o.whenFull === 'evict-idle' ? 'evict-idle' : 'drop';
   return e;

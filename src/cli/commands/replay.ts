@@ -24,6 +24,8 @@ import { statSizeOrZero } from '../../io/stat.js';
 
 interface ReplayOptions {
   config: string;
+  uftTtl?: number;
+  rstTimeout?: number;
   update: string[];
   out?: string;
   split?: boolean;
@@ -58,6 +60,8 @@ export function registerReplay(program: Command): void {
     .option('--ingress <port>', 'ingress port of frames whose capture interface names no port')
     .option('--flow-capacity <n>', 'flow table entries (default 262144)', intOption('--flow-capacity', 2, 1 << 24))
     .addOption(new Option('--when-full <what>', 'a full flow table drops new flows or evicts the idlest').choices(['drop', 'evict-idle']))
+    .option('--uft-ttl <s>', 'idle timeout of cached flows no stateful rule decided, seconds (default 240)', intOption('--uft-ttl', 1, 2147483))
+    .option('--rst-timeout <s>', 'seconds a flow lives after a TCP RST (default 5)', intOption('--rst-timeout', 0, 2147483))
     .option('--no-codegen', 'classify with the IR interpreter instead of generated JavaScript')
     .option('--no-progress', 'no progress line on a terminal')
     .addHelpText(

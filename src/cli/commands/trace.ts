@@ -20,6 +20,8 @@ import { parseUpdates, engineOptionsFrom, IngressResolver, loadPolicy, NullSink,
 
 interface TraceOptions {
   config: string;
+  uftTtl?: number;
+  rstTimeout?: number;
   update: string[];
   packet?: number[];
   json?: boolean;
@@ -40,6 +42,8 @@ export function registerTrace(program: Command): void {
     .option('--ingress <port>', 'ingress port of frames whose capture interface names no port')
     .option('--flow-capacity <n>', 'flow table entries (default 262144)', intOption('--flow-capacity', 2, 1 << 24))
     .addOption(new Option('--when-full <what>', 'a full flow table drops new flows or evicts the idlest').choices(['drop', 'evict-idle']))
+    .option('--uft-ttl <s>', 'idle timeout of cached flows no stateful rule decided, seconds (default 240)', intOption('--uft-ttl', 1, 2147483))
+    .option('--rst-timeout <s>', 'seconds a flow lives after a TCP RST (default 5)', intOption('--rst-timeout', 0, 2147483))
     .addHelpText(
       'after',
       `
