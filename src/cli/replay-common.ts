@@ -300,6 +300,7 @@ export function formatSummary(s: ReplaySummary, input: string, config: string): 
     ...Object.entries(s.ports).map(([name, p]) => `  ${name.padEnd(14)} rx ${String(p.rx).padStart(8)}  tx ${String(p.tx).padStart(8)}`),
     `Time:       ${Number(s['captureSeconds']).toFixed(6)} s of capture replayed in ${s.seconds.toFixed(3)} s (${s.pps.toLocaleString('en-US')} packets/s)`,
   ];
+  if (s['output']) lines.push(`Output:     ${String(s['output'])}: ${String(s['outputFrames'])} frames${String(s['output']).endsWith('.pcap') ? '' : ', one interface per port, a verdict comment on each'}`);
   return lines;
 }
 

@@ -109,7 +109,8 @@ function runReplay(input: string, opts: ReplayOptions): void {
   for (const w of result.reader.warnings) process.stderr.write(`vfp: ${input}: warning: ${w}\n`);
   for (const w of resolver.warnings) process.stderr.write(`vfp: ${input}: warning: ${w}\n`);
   if (opts.workers > 1) process.stderr.write(`vfp: warning: --workers ${opts.workers}: replay runs on one worker until sharding lands (same output)\n`);
-  const summary = summarize(engine, result, { input, config: opts.config, output: opts.out ?? null, workers: 1 });
+  const written = sink instanceof PcapngSink ? sink.writer.frames : sink instanceof SplitSink ? sink.writers.reduce((a, w) => a + w.frames, 0) : 0;
+  const summary = summarize(engine, result, { input, config: opts.config, output: opts.out ?? null, outputFrames: written, workers: 1 });
   if (opts.flows) for (const l of flowDump(engine)) text.line(l);
   if (opts.sessions) text.line(opts.json ? '' : 'NAT sessions: none (WinNAT sessions arrive with the NAT driver)');
   if (opts.json) text.line(JSON.stringify(summary));
