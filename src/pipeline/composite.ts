@@ -18,6 +18,9 @@
  *   vlanOps      VLAN_OP_*: none, push `vlanIds`, pop the outer tag
  *   macOps       MAC_OP_* bits: rewrite source / destination MAC to the values below
  *   reverse      1 for the reverse entry of a flow pair (admitted by the flow, not by rules)
+ *   rewrites     REWRITE_* bits of a static address/port rewrite (NAT), with newSrc/newDst (4
+ *                words each) and newSport/newDport; mssDeltas (TCP MSS clamp of SYNs); meters
+ *                (a bit per meter that counts the frame)
  *
  * The destination MAC a flow was decided for is not part of the composite (that would make one
  * composite per MAC): the engine keeps a digest of it in the flow entry's user word.
@@ -44,7 +47,23 @@ export const COMP_REVERSE = 9;
 export const COMP_NOTE = 10;
 /** The policy generation it was decided under (decision words name that generation's rules). */
 export const COMP_GENERATION = 11;
-export const COMP_FIELDS = 12;
+/** REWRITE_* bits: which of the address/port fields below a rewrite (NAT) action sets. */
+export const COMP_REWRITE = 12;
+/** New source / destination address: four words each (IPv4 in the first). */
+export const COMP_NEW_SRC = 13;
+export const COMP_NEW_DST = 17;
+export const COMP_NEW_SPORT = 21;
+export const COMP_NEW_DPORT = 22;
+/** TCP MSS clamp: bytes taken off the MSS option of SYNs (0 = none). */
+export const COMP_MSS_DELTA = 23;
+/** Bit m set: meter m counts the frame (policy.meters[m]). */
+export const COMP_METERS = 24;
+export const COMP_FIELDS = 25;
+
+export const REWRITE_SRC_ADDR = 1;
+export const REWRITE_DST_ADDR = 2;
+export const REWRITE_SRC_PORT = 4;
+export const REWRITE_DST_PORT = 8;
 
 export const NOTE_NONE = 0;
 export const NOTE_SWITCH = 1; // the switch dropped it (reason in COMP_VERDICT)
@@ -80,6 +99,16 @@ export class CompositeTable {
   dstMacHi: Uint32Array = new Uint32Array(64);
   dstMacLo: Uint32Array = new Uint32Array(64);
   reverse: Uint8Array = new Uint8Array(64);
+  /** REWRITE_* bits, the new addresses (4 words each) and ports, the MSS delta and the meter mask. */
+  rewrites: Uint8Array = new Uint8Array(64);
+  newSrc: Uint32Array = new Uint32Array(64 * 4);
+  newDst: Uint32Array = new Uint32Array(64 * 4);
+  newSport: Uint16Array = new Uint16Array(64);
+  newDport: Uint16Array = new Uint16Array(64);
+  mssDeltas: Uint16Array = new Uint16Array(64);
+  meters: Uint32Array = new Uint32Array(64);
+  /** 1 when the composite forwards with no transposition and no meter (the tx fast path). */
+  plain: Uint8Array = new Uint8Array(64);
   /** The spec each id was made from (trace, comments). */
   readonly specs: CompositeSpec[] = [];
   /** pcapng comment text. */
@@ -139,6 +168,17 @@ export class CompositeTable {
     this.dstMacHi[id] = f[COMP_DST_MAC_HI]! >>> 0;
     this.dstMacLo[id] = f[COMP_DST_MAC_LO]! >>> 0;
     this.reverse[id] = f[COMP_REVERSE]!;
+    this.rewrites[id] = f[COMP_REWRITE]!;
+    for (let w = 0; w < 4; w++) {
+      this.newSrc[id * 4 + w] = f[COMP_NEW_SRC + w]! >>> 0;
+      this.newDst[id * 4 + w] = f[COMP_NEW_DST + w]! >>> 0;
+    }
+    this.newSport[id] = f[COMP_NEW_SPORT]!;
+    this.newDport[id] = f[COMP_NEW_DPORT]!;
+    this.mssDeltas[id] = f[COMP_MSS_DELTA]!;
+    this.meters[id] = f[COMP_METERS]! >>> 0;
+    this.plain[id] =
+      f[COMP_VERDICT] === 0 && f[COMP_VLAN_OP] === VLAN_OP_NONE && f[COMP_MAC_OPS] === 0 && f[COMP_REWRITE] === 0 && f[COMP_MSS_DELTA] === 0 && f[COMP_METERS] === 0 ? 1 : 0;
     const decisions = describer.describeComposite(f, dec, decCount);
     this.specs.push({
       verdict: f[COMP_VERDICT]!,
@@ -165,6 +205,14 @@ export class CompositeTable {
     this.dstMacHi = grown(this.dstMacHi, new Uint32Array(n));
     this.dstMacLo = grown(this.dstMacLo, new Uint32Array(n));
     this.reverse = grown(this.reverse, new Uint8Array(n));
+    this.rewrites = grown(this.rewrites, new Uint8Array(n));
+    this.newSrc = grown(this.newSrc, new Uint32Array(n * 4));
+    this.newDst = grown(this.newDst, new Uint32Array(n * 4));
+    this.newSport = grown(this.newSport, new Uint16Array(n));
+    this.newDport = grown(this.newDport, new Uint16Array(n));
+    this.mssDeltas = grown(this.mssDeltas, new Uint16Array(n));
+    this.meters = grown(this.meters, new Uint32Array(n));
+    this.plain = grown(this.plain, new Uint8Array(n));
     this.fields = grown(this.fields, new Int32Array(n * COMP_FIELDS));
     this.decStart = grown(this.decStart, new Int32Array(n));
     this.decLength = grown(this.decLength, new Int32Array(n));

@@ -47,17 +47,30 @@ import { HOST_REPLY_NONE, HostResponder } from '../switch/host.js';
 import type { CompiledLayer } from '../vfp/codegen.js';
 import { createLayerTrace, interpretLayer } from '../vfp/interp.js';
 import type { LayerTrace } from '../vfp/interp.js';
-import { DIR_IN, DIR_OUT, PKT_DST_MAC_HI, PKT_DST_MAC_LO, PKT_SRC_MAC_HI, PKT_SRC_MAC_LO, PKT_WORDS } from '../vfp/model.js';
-import type { DirectionId } from '../vfp/model.js';
+import { DIR_IN, DIR_OUT, PKT_DST, PKT_DST_MAC_HI, PKT_DST_MAC_LO, PKT_PORTS, PKT_PROTO, PKT_SRC, PKT_SRC_MAC_HI, PKT_SRC_MAC_LO, PKT_WORDS } from '../vfp/model.js';
+import type { DirectionId, RuleAction } from '../vfp/model.js';
 import { ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../wire/headers.js';
 import { copyBytes } from '../action/copy.js';
-import { rewriteDstMac, rewriteSrcMac } from '../action/rewrite.js';
-import { vlanPopCopy, vlanPushCopy } from '../action/vlan.js';
+import { mssClamp } from '../action/mss.js';
+import { rewriteDstMac, rewriteIPv4Dst, rewriteIPv4Src, rewriteIPv6Dst, rewriteIPv6Src, rewriteL4DstPort, rewriteL4SrcPort, rewriteSrcMac } from '../action/rewrite.js';
+import { vlanPopInPlace, vlanPushInPlace } from '../action/vlan.js';
 import {
+  COMP_DST_MAC_HI,
+  COMP_DST_MAC_LO,
   COMP_EGRESS,
   COMP_FIELDS,
   COMP_GENERATION,
+  COMP_MAC_OPS,
+  COMP_METERS,
+  COMP_MSS_DELTA,
+  COMP_NEW_DPORT,
+  COMP_NEW_DST,
+  COMP_NEW_SPORT,
+  COMP_NEW_SRC,
   COMP_NOTE,
+  COMP_REWRITE,
+  COMP_SRC_MAC_HI,
+  COMP_SRC_MAC_LO,
   COMP_REVERSE,
   COMP_VERDICT,
   COMP_VLAN_ID,
@@ -68,6 +81,10 @@ import {
   NOTE_NO_FLOOD_PORT,
   NOTE_SWITCH,
   NOTE_TABLE_FULL,
+  REWRITE_DST_ADDR,
+  REWRITE_DST_PORT,
+  REWRITE_SRC_ADDR,
+  REWRITE_SRC_PORT,
   VLAN_OP_NONE,
   VLAN_OP_POP,
   VLAN_OP_PUSH,
@@ -158,6 +175,11 @@ export class Engine implements CompositeDescriber {
   private inner = new FrameColumns();
   // scratch
   private readonly pkt = new Uint32Array(PKT_WORDS);
+  private readonly pkt0 = new Uint32Array(PKT_WORDS);
+  private readonly floodPkt = new Uint32Array(PKT_WORDS);
+  /** Packets and bytes per meter (policy.meters). */
+  meterPackets = new Float64Array(32);
+  meterBytes = new Float64Array(32);
   private readonly rev = new Uint32Array(FLOW_KEY_WORDS);
   private readonly fwd = new Uint32Array(FLOW_KEY_WORDS);
   private out = new Uint8Array(2048);
@@ -326,12 +348,13 @@ export class Engine implements CompositeDescriber {
     const egressOf = cs.egress;
     const vlanOps = cs.vlanOps;
     const macOps = cs.macOps;
+    const plainOf = cs.plain;
     const kinds = vs.kinds;
     const portTx = this.portTx;
     let plain = 0;
     for (let i = 0; i < n; i++) {
       const c = comp[i]!;
-      if (c >= 0 && tracer === null && generated === 0 && verdicts[c] === 0 && vlanOps[c] === VLAN_OP_NONE && macOps[c] === 0) {
+      if (c >= 0 && tracer === null && generated === 0 && verdicts[c] === 0 && vlanOps[c] === VLAN_OP_NONE && macOps[c] === 0 && plainOf[c] === 1) {
         const egress = egressOf[c]!;
         if (kinds[egress] !== PORT_KIND_VNIC) {
           plain++;
@@ -429,11 +452,13 @@ export class Engine implements CompositeDescriber {
     if (this.slowStateful) {
       // The reverse key: the frame as it leaves `egress`, reversed; it enters on `egress`.
       const rev = this.rev;
-      reverseKey(keys, k, rev, egressVlanOf(cs, c, vid), egress);
+      const out = cs.egress[c]!;
+      reverseKey(pkt, 0, rev, egressVlanOf(cs, c, vid), out);
       const rc = this.reverseComposite(c, port, vid);
-      installed = this.flows.insertPair(keys, k, h, rev, 0, tableHash(flowHash(rev, 0), egress), now, this.slowTtl, c, rc, policy.generation);
+      installed = this.flows.insertPair(keys, k, h, rev, 0, tableHash(flowHash(rev, 0), out), now, this.slowTtl, c, rc, policy.generation);
       if (installed >= 0) {
         this.flows.setUserData(installed, macHash(dstHi, dstLo));
+        // The reply is addressed to the forward frame's source MAC as it left.
         this.flows.setUserData(this.flows.peerOf(installed), macHash(pkt[PKT_SRC_MAC_HI]!, pkt[PKT_SRC_MAC_LO]!));
       }
       if (tracer) tracer.installed(installed, this.flows, true, this.slowTtl);
@@ -489,7 +514,7 @@ export class Engine implements CompositeDescriber {
       return false;
     }
     const rev = this.rev;
-    reverseKey(fwd, 0, rev, egressVlanOf(cs, fc, fvid), egress);
+    reverseKey(pkt, 0, rev, egressVlanOf(cs, fc, fvid), cs.egress[fc]!);
     const k = i * FLOW_KEY_WORDS;
     for (let w = 0; w < FLOW_KEY_WORDS; w++) if (rev[w] !== batch.keys[k + w]) return false;
     const rc = this.reverseComposite(fc, fport, fvid);
@@ -498,7 +523,7 @@ export class Engine implements CompositeDescriber {
     const handle = flows.insertPair(fwd, 0, fh, rev, 0, tableHash(batch.hashes[i]!, batch.ports[i]!), now, this.slowTtl, fc, rc, policy.generation);
     if (handle < 0) return false;
     const r = flows.peerOf(handle);
-    flows.setUserData(handle, macHash(pkt[PKT_DST_MAC_HI]!, pkt[PKT_DST_MAC_LO]!));
+    flows.setUserData(handle, macHash(this.pkt0[PKT_DST_MAC_HI]!, this.pkt0[PKT_DST_MAC_LO]!));
     flows.setUserData(r, macHash(pkt[PKT_SRC_MAC_HI]!, pkt[PKT_SRC_MAC_LO]!));
     flows.touch(r, now, batch.lengths[i]!, tcpFlagsOf(batch, i));
     this.c.comp[i] = rc;
@@ -532,11 +557,17 @@ export class Engine implements CompositeDescriber {
     return this.composites.intern(f, this.dec, 0, this);
   }
 
-  /** Run the layers from `port` to `egress` for the packet words in this.pkt; returns the composite. */
+  /**
+   * Run the layers from `port` to `egress` for the packet words in this.pkt (the ingress port's
+   * outbound, then the egress port's inbound); returns the composite. A destination MAC rewritten
+   * by an outbound layer sends the frame where the new MAC lives. this.pkt0 keeps the words as
+   * the frame arrived (the reverse entry undoes the rewrites).
+   */
   private decide(port: number, egress: number, vid: number, kind: number, i: number, batch: FrameBatch): number {
     const policy = this.policy;
     const vs = policy.vswitch;
     const f = this.resetFields();
+    this.pkt0.set(this.pkt);
     this.slowVerdict = 0;
     this.slowStateful = false;
     this.slowTtl = Infinity;
@@ -544,22 +575,35 @@ export class Engine implements CompositeDescriber {
     if (ip) {
       const outLayers = policy.layers[port]!;
       for (let l = 0; l < outLayers.length && this.slowVerdict === 0; l++) this.layer(port, l, outLayers[l]!, DIR_OUT);
-      const inLayers = policy.layers[egress]!;
-      for (let l = inLayers.length - 1; l >= 0 && this.slowVerdict === 0; l--) this.layer(egress, l, inLayers[l]!, DIR_IN);
+      if (this.slowVerdict === 0 && (f[COMP_MAC_OPS]! & MAC_OP_DST) !== 0) {
+        const q = vs.forward(port, this.pkt[PKT_DST_MAC_HI]!, this.pkt[PKT_DST_MAC_LO]!, vid);
+        if (q === FORWARD_DROP) this.slowVerdict = vs.lastReason;
+        else if (q === FORWARD_FLOOD) this.slowVerdict = DropReasonId['unknown-mac'];
+        else egress = q;
+      }
+      if (this.slowVerdict === 0) {
+        const inLayers = policy.layers[egress]!;
+        for (let l = inLayers.length - 1; l >= 0 && this.slowVerdict === 0; l--) this.layer(egress, l, inLayers[l]!, DIR_IN);
+      }
     }
     void i;
     void batch;
     if (this.slowVerdict !== 0) {
+      // A drop transposes nothing: keep only what says who decided.
+      const decided = this.decCount;
+      this.resetFields();
+      this.decCount = decided;
       f[COMP_VERDICT] = this.slowVerdict;
       return this.composites.intern(f, this.dec, this.decCount, this);
     }
     f[COMP_EGRESS] = egress;
-    const ek = vs.kinds[egress]!;
-    if (ek === PORT_KIND_UPLINK && vs.kinds[port] !== PORT_KIND_UPLINK && vs.vlans[port] !== 0) {
-      f[COMP_VLAN_OP] = VLAN_OP_PUSH;
-      f[COMP_VLAN_ID] = vs.vlans[port]!;
-    } else if (vs.kinds[port] === PORT_KIND_UPLINK && vid !== 0) {
-      f[COMP_VLAN_OP] = VLAN_OP_POP;
+    if (f[COMP_VLAN_OP] === VLAN_OP_NONE) {
+      if (vs.kinds[egress] === PORT_KIND_UPLINK && vs.kinds[port] !== PORT_KIND_UPLINK && vs.vlans[port] !== 0) {
+        f[COMP_VLAN_OP] = VLAN_OP_PUSH;
+        f[COMP_VLAN_ID] = vs.vlans[port]!;
+      } else if (vs.kinds[port] === PORT_KIND_UPLINK && vid !== 0) {
+        f[COMP_VLAN_OP] = VLAN_OP_POP;
+      }
     }
     return this.composites.intern(f, this.dec, this.decCount, this);
   }
@@ -596,11 +640,78 @@ export class Engine implements CompositeDescriber {
       this.slowStateful = true;
       if (rule.flowTtl < this.slowTtl) this.slowTtl = rule.flowTtl;
     }
+    if (a.type !== 'allow') this.applyAction(a);
   }
 
-  /** The reverse entry's composite: back to `port`, VLAN undone (replies are admitted by the flow). */
+  /**
+   * A rule's transposition: recorded in the composite's fields, and applied to the packet words so
+   * that the next layers (and the switch, for a new destination MAC) see the packet as modified.
+   */
+  private applyAction(a: RuleAction): void {
+    const f = this.fields;
+    const pkt = this.pkt;
+    switch (a.type) {
+      case 'rewrite':
+        if (a.srcAddr) {
+          f[COMP_REWRITE]! |= REWRITE_SRC_ADDR;
+          for (let w = 0; w < 4; w++) f[COMP_NEW_SRC + w] = pkt[PKT_SRC + w] = (a.srcAddr[w] ?? 0) >>> 0;
+        }
+        if (a.dstAddr) {
+          f[COMP_REWRITE]! |= REWRITE_DST_ADDR;
+          for (let w = 0; w < 4; w++) f[COMP_NEW_DST + w] = pkt[PKT_DST + w] = (a.dstAddr[w] ?? 0) >>> 0;
+        }
+        if (a.srcPort !== undefined) {
+          f[COMP_REWRITE]! |= REWRITE_SRC_PORT;
+          f[COMP_NEW_SPORT] = a.srcPort;
+          pkt[PKT_PORTS] = ((a.srcPort << 16) | (pkt[PKT_PORTS]! & 0xffff)) >>> 0;
+        }
+        if (a.dstPort !== undefined) {
+          f[COMP_REWRITE]! |= REWRITE_DST_PORT;
+          f[COMP_NEW_DPORT] = a.dstPort;
+          pkt[PKT_PORTS] = ((pkt[PKT_PORTS]! & 0xffff0000) | a.dstPort) >>> 0;
+        }
+        return;
+      case 'mac-rewrite':
+        if (a.src) {
+          f[COMP_MAC_OPS]! |= MAC_OP_SRC;
+          f[COMP_SRC_MAC_HI] = pkt[PKT_SRC_MAC_HI] = a.src.hi;
+          f[COMP_SRC_MAC_LO] = pkt[PKT_SRC_MAC_LO] = a.src.lo >>> 0;
+        }
+        if (a.dst) {
+          f[COMP_MAC_OPS]! |= MAC_OP_DST;
+          f[COMP_DST_MAC_HI] = pkt[PKT_DST_MAC_HI] = a.dst.hi;
+          f[COMP_DST_MAC_LO] = pkt[PKT_DST_MAC_LO] = a.dst.lo >>> 0;
+        }
+        return;
+      case 'vlan-push':
+        f[COMP_VLAN_OP] = VLAN_OP_PUSH;
+        f[COMP_VLAN_ID] = a.vid & 0x0fff;
+        pkt[PKT_PROTO] = ((pkt[PKT_PROTO]! & 0xffff0000) | (a.vid & 0x0fff)) >>> 0;
+        return;
+      case 'vlan-pop':
+        f[COMP_VLAN_OP] = VLAN_OP_POP;
+        pkt[PKT_PROTO] = (pkt[PKT_PROTO]! & 0xffff0000) >>> 0;
+        return;
+      case 'meter':
+        f[COMP_METERS]! |= 1 << this.policy.meters.indexOf(a.meter);
+        return;
+      case 'mss-clamp':
+        if (a.delta > f[COMP_MSS_DELTA]!) f[COMP_MSS_DELTA] = a.delta;
+        return;
+      default:
+        // encap/decap never reach here: compilePolicy refuses them until the Overlay driver.
+        return;
+    }
+  }
+
+  /**
+   * The reverse entry's composite: back to `port`, the forward transposition undone (VLAN,
+   * rewritten addresses and ports, rewritten MACs), the same MSS clamp and meters; replies are
+   * admitted by the flow. this.pkt0 holds the forward frame's words as it arrived.
+   */
   private reverseComposite(c: number, port: number, vid: number): number {
     const cs = this.composites;
+    const p0 = this.pkt0;
     const f = this.resetFields();
     f[COMP_EGRESS] = port;
     f[COMP_REVERSE] = 1;
@@ -611,6 +722,36 @@ export class Engine implements CompositeDescriber {
       f[COMP_VLAN_OP] = VLAN_OP_PUSH;
       f[COMP_VLAN_ID] = vid;
     }
+    const rw = cs.rewrites[c]!;
+    if (rw & REWRITE_SRC_ADDR) {
+      f[COMP_REWRITE]! |= REWRITE_DST_ADDR;
+      for (let w = 0; w < 4; w++) f[COMP_NEW_DST + w] = p0[PKT_SRC + w]!;
+    }
+    if (rw & REWRITE_DST_ADDR) {
+      f[COMP_REWRITE]! |= REWRITE_SRC_ADDR;
+      for (let w = 0; w < 4; w++) f[COMP_NEW_SRC + w] = p0[PKT_DST + w]!;
+    }
+    if (rw & REWRITE_SRC_PORT) {
+      f[COMP_REWRITE]! |= REWRITE_DST_PORT;
+      f[COMP_NEW_DPORT] = p0[PKT_PORTS]! >>> 16;
+    }
+    if (rw & REWRITE_DST_PORT) {
+      f[COMP_REWRITE]! |= REWRITE_SRC_PORT;
+      f[COMP_NEW_SPORT] = p0[PKT_PORTS]! & 0xffff;
+    }
+    const mo = cs.macOps[c]!;
+    if (mo & MAC_OP_SRC) {
+      f[COMP_MAC_OPS]! |= MAC_OP_DST;
+      f[COMP_DST_MAC_HI] = p0[PKT_SRC_MAC_HI]!;
+      f[COMP_DST_MAC_LO] = p0[PKT_SRC_MAC_LO]!;
+    }
+    if (mo & MAC_OP_DST) {
+      f[COMP_MAC_OPS]! |= MAC_OP_SRC;
+      f[COMP_SRC_MAC_HI] = p0[PKT_DST_MAC_HI]!;
+      f[COMP_SRC_MAC_LO] = p0[PKT_DST_MAC_LO]!;
+    }
+    f[COMP_MSS_DELTA] = cs.mssDeltas[c]!;
+    f[COMP_METERS] = cs.meters[c]! | 0;
     return cs.intern(f, this.dec, 0, this);
   }
 
@@ -655,7 +796,9 @@ export class Engine implements CompositeDescriber {
       this.c.comp[i] = this.dropComposite(DropReasonId['unknown-mac'], NOTE_NO_FLOOD_PORT);
       return;
     }
+    this.floodPkt.set(this.pkt);
     for (let t = 0; t < targets.length; t++) {
+      this.pkt.set(this.floodPkt); // each copy starts from the frame as it arrived
       const c = this.decide(port, targets[t]!, vid, kind, i, batch);
       if (this.c.floodUsed >= this.c.floodItems.length) {
         const g = new Int32Array(this.c.floodItems.length * 2);
@@ -750,39 +893,84 @@ export class Engine implements CompositeDescriber {
     let wire = batch.wireLengths[i]!;
     const op = cs.vlanOps[c]!;
     const macOps = cs.macOps[c]!;
-    if (op !== VLAN_OP_NONE || macOps !== 0 || copy) {
-      // Transform into the scratch slab (a flood's copies each start from the original frame).
-      if (this.out.length < len + 4) {
-        this.out = new Uint8Array(Math.max(len + 4, this.out.length * 2));
+    const rewrites = cs.rewrites[c]!;
+    const mss = cs.mssDeltas[c]!;
+    if (op !== VLAN_OP_NONE || macOps !== 0 || rewrites !== 0 || mss !== 0 || copy) {
+      // Transform a copy in the scratch slab, 4 bytes in (headroom for a VLAN push): the input
+      // frame stays as it was (a flood's copies each start from it).
+      const base = 4;
+      if (this.out.length < len + base + 4) {
+        this.out = new Uint8Array(Math.max(len + base + 4, this.out.length * 2));
         this.outView = new DataView(this.out.buffer);
       }
       const out = this.out;
       const ov = this.outView;
-      const sv = batch.view;
-      let n: number;
-      if (op === VLAN_OP_PUSH) n = vlanPushCopy(d, sv, o, o + len, out, ov, 0, out.length, cs.vlanIds[c]!, 0);
-      else if (op === VLAN_OP_POP) n = vlanPopCopy(d, sv, o, o + len, out, ov, 0, out.length);
-      else {
-        copyBytes(d, sv, o, out, ov, 0, len);
-        n = len;
+      copyBytes(d, batch.view, o, out, ov, base, len);
+      const end = base + len;
+      if (rewrites !== 0 || mss !== 0) this.rewriteL3L4(batch, i, c, out, ov, base - o, end);
+      if (macOps & MAC_OP_DST) rewriteDstMac(out, ov, base, end, cs.dstMacHi[c]!, cs.dstMacLo[c]!);
+      if (macOps & MAC_OP_SRC) rewriteSrcMac(out, ov, base, end, cs.srcMacHi[c]!, cs.srcMacLo[c]!);
+      let start = base;
+      if (op === VLAN_OP_PUSH) {
+        const s2 = vlanPushInPlace(out, ov, base, end, cs.vlanIds[c]!, 0);
+        if (s2 >= 0) start = s2;
+      } else if (op === VLAN_OP_POP) {
+        const s2 = vlanPopInPlace(out, ov, base, end);
+        if (s2 >= 0) start = s2;
       }
-      if (n < 0) {
-        // Shorter than the header the transposition needs: keep the frame as it is.
-        copyBytes(d, sv, o, out, ov, 0, len);
-        n = len;
-      }
-      wire += n - len;
-      len = n;
-      if (macOps & MAC_OP_DST) rewriteDstMac(out, ov, 0, len, cs.dstMacHi[c]!, cs.dstMacLo[c]!);
-      if (macOps & MAC_OP_SRC) rewriteSrcMac(out, ov, 0, len, cs.srcMacHi[c]!, cs.srcMacLo[c]!);
+      // (A frame too short for its transposition leaves as it came.)
+      wire += end - start - len;
+      len = end - start;
       d = out;
-      o = 0;
+      o = start;
+    }
+    const meters = cs.meters[c]!;
+    if (meters !== 0) {
+      for (let m = 0; m < 32; m++) {
+        if ((meters & (1 << m)) === 0) continue;
+        this.meterPackets[m]!++;
+        this.meterBytes[m]! += len;
+      }
     }
     this.counters[C_EMITTED]++;
     this.portTx[egress]!++;
     sink.forward(egress, batch.ports[i]!, d, o, len, wire, batch.timestampSeconds[i]!, batch.timestampNanos[i]!, batch.numbers[i]!, c, hit, gkind);
     if (this.tracer) this.tracer.emitted(egress, d, o, len, wire);
     if (generated === 0 && this.policy.vswitch.kinds[egress] === PORT_KIND_VNIC) this.answer(batch, i, egress, d, o, len, wire);
+  }
+
+  /**
+   * The composite's address, port and MSS transpositions on the copy of frame i in `out` (the
+   * frame's parse offsets plus `shift`), with every checksum fixed incrementally (action/).
+   */
+  private rewriteL3L4(batch: FrameBatch, i: number, c: number, out: Uint8Array, ov: DataView, shift: number, end: number): void {
+    const cs = this.composites;
+    const vx = batch.innerL3Offsets[i]! >= 0;
+    const l3o = vx ? batch.innerL3Offsets[i]! : batch.l3Offsets[i]!;
+    if (l3o < 0) return;
+    const l4o = vx ? batch.innerL4Offsets[i]! : batch.l4Offsets[i]!;
+    const l3 = l3o + shift;
+    const l4 = l4o >= 0 ? l4o + shift : -1;
+    const w9 = batch.keys[i * FLOW_KEY_WORDS + 9]!;
+    const family = w9 >>> 24;
+    const proto = (w9 >>> 16) & 0xff;
+    const rw = cs.rewrites[c]!;
+    const ns = cs.newSrc;
+    const nd = cs.newDst;
+    const b = c * 4;
+    if (family === L3_KIND_IPV4) {
+      if (rw & REWRITE_SRC_ADDR) rewriteIPv4Src(out, ov, l3, l4, end, ns[b]!);
+      if (rw & REWRITE_DST_ADDR) rewriteIPv4Dst(out, ov, l3, l4, end, nd[b]!);
+    } else if (family === L3_KIND_IPV6) {
+      if (rw & REWRITE_SRC_ADDR) rewriteIPv6Src(out, ov, l3, l4, end, proto, ns[b]!, ns[b + 1]!, ns[b + 2]!, ns[b + 3]!);
+      if (rw & REWRITE_DST_ADDR) rewriteIPv6Dst(out, ov, l3, l4, end, proto, nd[b]!, nd[b + 1]!, nd[b + 2]!, nd[b + 3]!);
+    }
+    if (l4 >= 0 && (proto === IPPROTO_TCP || proto === IPPROTO_UDP)) {
+      if (rw & REWRITE_SRC_PORT) rewriteL4SrcPort(out, ov, l4, end, proto, cs.newSport[c]!);
+      if (rw & REWRITE_DST_PORT) rewriteL4DstPort(out, ov, l4, end, proto, cs.newDport[c]!);
+      const mss = cs.mssDeltas[c]!;
+      if (mss !== 0 && proto === IPPROTO_TCP) mssClamp(out, ov, l4, end, mss, 65535);
+    }
   }
 
   /** The host behind vNIC port `vnic` answers the frame it was handed, if it asks something. */

@@ -18,6 +18,10 @@ import type { FirewallSettings } from '../config/model.js';
 import type { PortPolicy } from '../vfp/model.js';
 import { VSwitch } from '../switch/vswitch.js';
 import type { HostAddresses } from '../switch/host.js';
+import { EXIT_USAGE, VfpError } from '../base/errors.js';
+
+/** Meters a policy may name (a composite keeps them as a 32-bit mask). */
+export const MAX_METERS = 32;
 
 export interface PolicyOptions {
   /** Generate JavaScript for the layers (default true); false runs the IR interpreter. */
@@ -38,6 +42,8 @@ export interface Policy {
   hosts: readonly (HostAddresses | null)[];
   /** The first uplink's port id, or -1 (the default ingress). */
   firstUplink: number;
+  /** Names of the meters rules count into (`meter` actions); a rule's meter id is its index here. */
+  meters: readonly string[];
   /** The UDP port decoded as VXLAN: the overlay networks' VxlanPort or 4789; -1 when no network is an overlay. */
   vxlanPort: number;
   notes: string[];
@@ -46,6 +52,22 @@ export interface Policy {
 export function compilePolicy(t: Topology, generation: number, options: PolicyOptions = {}): Policy {
   const ports = enumeratePorts(t);
   const hns = compileHnsPolicies(t, ports, options.firewall ? { firewall: options.firewall } : {});
+  return compilePortPolicies(t, ports, hns.ports, hns.notes, generation, options);
+}
+
+/**
+ * The same from VFP port policies given directly (tests and tools that build layers by hand):
+ * `policies[i]` is the policy of `ports[i]`.
+ */
+export function compilePortPolicies(
+  t: Topology,
+  ports: readonly PortInfo[],
+  policies: readonly PortPolicy[],
+  compileNotes: readonly string[],
+  generation: number,
+  options: PolicyOptions = {},
+): Policy {
+  const hns = { ports: policies, notes: compileNotes };
   const codegen = options.codegen ?? true;
   const layers = hns.ports.map((p) => p.layers.map((l) => compileLayer(l, { codegen })));
   const hosts = ports.map((p): HostAddresses | null => {
@@ -58,6 +80,23 @@ export function compilePolicy(t: Topology, generation: number, options: PolicyOp
     }
     return { v4: Uint32Array.from(v4), v6: Uint32Array.from(v6), macHi: p.mac.hi, macLo: p.mac.lo };
   });
+  const meters: string[] = [];
+  for (const p of hns.ports) {
+    for (const l of p.layers) {
+      for (const g of l.groups) {
+        for (const r of g.rules) {
+          const a = r.action;
+          if (a.type === 'encap' || a.type === 'decap') {
+            throw new VfpError(`${t.file}: port ${p.name}, layer ${l.name}, rule ${r.id}: action '${a.type}' is carried out by the Overlay driver, which is not built yet`, EXIT_USAGE);
+          }
+          if (a.type === 'meter' && !meters.includes(a.meter)) {
+            if (meters.length === MAX_METERS) throw new VfpError(`${t.file}: more than ${MAX_METERS} meters`, EXIT_USAGE);
+            meters.push(a.meter);
+          }
+        }
+      }
+    }
+  }
   let vxlanPort = -1;
   for (const net of t.networks) {
     if (net.type !== 'Overlay') continue;
@@ -74,6 +113,7 @@ export function compilePolicy(t: Topology, generation: number, options: PolicyOp
     vswitch: new VSwitch(t, ports),
     hosts,
     firstUplink: ports.find((p) => p.kind === 'uplink')?.id ?? -1,
+    meters,
     vxlanPort,
     notes: [...t.notes, ...hns.notes],
   };
