@@ -17,6 +17,7 @@
  * allocating set(subarray) it replaces) at 64 and 1514 bytes.
  */
 import { Bench } from 'tinybench';
+import { runMicro } from './micro-report.js';
 import { Prng } from '../src/base/bytes.js';
 import { copyBytes } from '../src/action/copy.js';
 import { mssClamp } from '../src/action/mss.js';
@@ -212,35 +213,7 @@ async function main(): Promise<void> {
     });
   }
 
-  if (bench.tasks.length === 0) {
-    process.stderr.write(`bench:micro-action: nothing matches ${String(filter)}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  await bench.run();
-
-  const rows: Array<Record<string, string>> = [];
-  for (const task of bench.tasks) {
-    const r = task.result;
-    if (r.state !== 'completed') {
-      rows.push({ name: task.name, state: r.state });
-      continue;
-    }
-    // the within-one-slab copy cases do two copies per frame
-    const copiesPerFrame = task.name.includes('within one slab') ? 2 : 1;
-    const nsPerFrame = (r.latency.mean * 1e6) / FRAMES / copiesPerFrame;
-    rows.push({
-      name: task.name,
-      'ns/frame': nsPerFrame.toFixed(1),
-      Mpps: (1e3 / nsPerFrame).toFixed(2),
-      'batch p50 (µs)': (r.latency.p50! * 1e3).toFixed(1),
-      'rme %': r.latency.rme.toFixed(2),
-      samples: String(r.latency.samplesCount),
-    });
-  }
-  console.log(`${bench.name}: ${FRAMES} frames per iteration, node ${process.version}`);
-  console.table(rows);
-  console.log(`(sink ${sink >>> 0})`);
+  await runMicro(bench, { label: 'bench:micro-action', unit: 'frame', perIteration: FRAMES, sink: () => sink, opsPer: (name) => (name.includes('within one slab') ? 2 : 1) }, filter);
 }
 
 await main();

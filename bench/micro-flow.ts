@@ -21,6 +21,7 @@
  * (as a freshly parsed batch does). Results fold into a printed sink so the JIT keeps the work.
  */
 import { Bench } from 'tinybench';
+import { runMicro } from './micro-report.js';
 import { Prng } from '../src/base/bytes.js';
 import { FLOW_KEY_WORDS, L3_KIND_IPV4 } from '../src/frame/batch.js';
 import { FlowTable } from '../src/flow/table.js';
@@ -261,34 +262,7 @@ async function main(): Promise<void> {
     }
   }
 
-  if (bench.tasks.length === 0) {
-    process.stderr.write(`micro-flow: nothing matches ${String(filter)}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  await bench.run();
-
-  const rows: Array<Record<string, string>> = [];
-  for (const task of bench.tasks) {
-    const r = task.result;
-    if (r.state !== 'completed') {
-      rows.push({ name: task.name, state: r.state });
-      continue;
-    }
-    const nsPerOp = (r.latency.mean * 1e6) / OPS;
-    rows.push({
-      name: task.name,
-      'ns/op': nsPerOp.toFixed(1),
-      'Mops/s': (1e3 / nsPerOp).toFixed(2),
-      'batch p50 (µs)': (r.latency.p50! * 1e3).toFixed(1),
-      'rme %': r.latency.rme.toFixed(2),
-      samples: String(r.latency.samplesCount),
-    });
-  }
-  console.log(`${bench.name}: ${OPS} operations per iteration, node ${process.version}`);
-  console.table(rows);
-  for (const note of notes) console.log(note);
-  console.log(`(sink ${sink >>> 0})`);
+  await runMicro(bench, { label: 'micro-flow', unit: 'op', perIteration: OPS, sink: () => sink, notes: notes }, filter);
 }
 
 await main();

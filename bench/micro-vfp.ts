@@ -21,6 +21,7 @@
  * code generation, including building the index).
  */
 import { Bench } from 'tinybench';
+import { runMicro } from './micro-report.js';
 import { Prng } from '../src/base/bytes.js';
 import { compileIR } from '../src/vfp/codegen.js';
 import type { CompiledLayer } from '../src/vfp/codegen.js';
@@ -139,35 +140,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  if (bench.tasks.length === 0) {
-    process.stderr.write(`micro-vfp: nothing matches ${String(filter)}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  await bench.run();
-  const rows: Array<Record<string, string>> = [];
-  for (const task of bench.tasks) {
-    const r = task.result;
-    if (r.state !== 'completed') {
-      rows.push({ name: task.name, state: r.state });
-      continue;
-    }
-    const ns = (r.latency.mean * 1e6) / PACKETS;
-    rows.push({
-      name: task.name,
-      'ns/packet': ns.toFixed(1),
-      // The median is robust to a busy machine (other processes steal the CPU for whole batches).
-      'ns/packet p50': ((r.latency.p50! * 1e6) / PACKETS).toFixed(1),
-      Mpps: (1e3 / ns).toFixed(2),
-      'batch p50 (µs)': (r.latency.p50! * 1e3).toFixed(1),
-      'rme %': r.latency.rme.toFixed(2),
-      samples: String(r.latency.samplesCount),
-    });
-  }
-  console.log(`${bench.name}: ${PACKETS} packets per iteration, node ${process.version}`);
-  console.table(compileTimes);
-  console.table(rows);
-  console.log(`(sink ${sink >>> 0})`);
+  await runMicro(bench, { label: 'micro-vfp', unit: 'packet', perIteration: PACKETS, sink: () => sink, tables: [compileTimes] }, filter);
 }
 
 await main();

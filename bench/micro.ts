@@ -13,6 +13,7 @@
  * Fixtures are built with synth/'s header writers from a seeded PRNG: same frames every run.
  */
 import { Bench } from 'tinybench';
+import { runMicro } from './micro-report.js';
 import { Prng } from '../src/base/bytes.js';
 import { checksum, checksumUpdate32 } from '../src/base/checksum.js';
 import { FLOW_KEY_WORDS, FrameBatch } from '../src/frame/batch.js';
@@ -146,33 +147,7 @@ async function main(): Promise<void> {
     sink ^= x;
   });
 
-  if (bench.tasks.length === 0) {
-    process.stderr.write(`bench:micro: nothing matches ${String(filter)}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  await bench.run();
-
-  const rows: Array<Record<string, string>> = [];
-  for (const task of bench.tasks) {
-    const r = task.result;
-    if (r.state !== 'completed') {
-      rows.push({ name: task.name, state: r.state });
-      continue;
-    }
-    const nsPerFrame = (r.latency.mean * 1e6) / FRAMES;
-    rows.push({
-      name: task.name,
-      'ns/frame': nsPerFrame.toFixed(1),
-      Mpps: (1e3 / nsPerFrame).toFixed(2),
-      'batch p50 (µs)': (r.latency.p50! * 1e3).toFixed(1),
-      'rme %': r.latency.rme.toFixed(2),
-      samples: String(r.latency.samplesCount),
-    });
-  }
-  console.log(`${bench.name}: ${FRAMES} frames per iteration, node ${process.version}`);
-  console.table(rows);
-  console.log(`(sink ${sink >>> 0})`);
+  await runMicro(bench, { label: 'bench:micro', unit: 'frame', perIteration: FRAMES, sink: () => sink }, filter);
 }
 
 await main();

@@ -9,15 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { checksum, pseudoHeaderSum4 } from '../../src/base/checksum.js';
 import { loadTopology } from '../../src/config/topology.js';
 import { enumeratePorts } from '../../src/config/ports.js';
-import { FrameBatch } from '../../src/frame/batch.js';
-import { describeFrame } from '../../src/parse/describe.js';
-import { parseBatch } from '../../src/parse/parse.js';
 import { Engine } from '../../src/pipeline/engine.js';
 import { compilePortPolicies } from '../../src/pipeline/policy.js';
 import { compileHnsPolicies } from '../../src/vfp/hns.js';
 import type { Layer, RuleAction } from '../../src/vfp/model.js';
 import { parseIPv4 } from '../../src/wire/format.js';
-import { CLIENT, DB, runFrames, transparentTopology, WEB } from './helpers.js';
+import { CLIENT, DB, decodeFrame, runFrames, transparentTopology, WEB } from './helpers.js';
 
 /** web gets one extra layer per action (a layer decides one action: its last matching group's rule). */
 function engineWith(actions: RuleAction[]): Engine {
@@ -47,19 +44,8 @@ function actionLayer(action: RuleAction, n: number): Layer {
   };
 }
 
-function decode(bytes: Uint8Array) {
-  const b = new FrameBatch(1, bytes);
-  b.offsets[0] = 0;
-  b.lengths[0] = bytes.length;
-  b.wireLengths[0] = bytes.length;
-  b.numbers[0] = 1;
-  b.count = 1;
-  parseBatch(b, -1);
-  return { d: describeFrame(b, 0), l3: b.l3Offsets[0]!, l4: b.l4Offsets[0]! };
-}
-
 function checksumsValid(bytes: Uint8Array): void {
-  const { l3, l4 } = decode(bytes);
+  const { l3, l4 } = decodeFrame(bytes);
   expect(checksum(bytes, l3, 20), 'IPv4 header').toBe(0);
   const v = new DataView(bytes.buffer, bytes.byteOffset);
   const total = v.getUint16(l3 + 2);
@@ -78,12 +64,12 @@ describe('pipeline: rule actions', () => {
     const sink = runFrames(e, [syn, synAck]);
     const [out, back] = sink.outs;
     expect(out).toMatchObject({ kind: 'forward', port: 'eth0' });
-    expect(decode(out!.bytes).d.ip).toMatchObject({ src: '192.0.2.10', dst: '10.10.0.50' });
-    expect(decode(out!.bytes).d.l4).toMatchObject({ sport: 40000, dport: 80 });
+    expect(decodeFrame(out!.bytes).d.ip).toMatchObject({ src: '192.0.2.10', dst: '10.10.0.50' });
+    expect(decodeFrame(out!.bytes).d.l4).toMatchObject({ sport: 40000, dport: 80 });
     checksumsValid(out!.bytes);
     expect(back).toMatchObject({ kind: 'forward', port: 'web', hit: true });
-    expect(decode(back!.bytes).d.ip).toMatchObject({ src: '10.10.0.50', dst: '10.10.0.10' });
-    expect(decode(back!.bytes).d.l4).toMatchObject({ sport: 80, dport: 50000 });
+    expect(decodeFrame(back!.bytes).d.ip).toMatchObject({ src: '10.10.0.50', dst: '10.10.0.10' });
+    expect(decodeFrame(back!.bytes).d.l4).toMatchObject({ sport: 80, dport: 50000 });
     checksumsValid(back!.bytes);
   });
 
@@ -93,11 +79,11 @@ describe('pipeline: rule actions', () => {
     const sink = runFrames(e, [syn, reply]);
     const [out, back] = sink.outs;
     const o = out!.bytes;
-    expect(decode(o).d.vlan).toEqual([300]);
+    expect(decodeFrame(o).d.vlan).toEqual([300]);
     expect(Array.from(o.subarray(18 + 20 + 20, 18 + 20 + 24))).toEqual([2, 4, 0x05, 0x82]); // 1460 - 50
     const b = back!.bytes;
     expect(back).toMatchObject({ port: 'web', hit: true });
-    expect(decode(b).d.vlan).toBeUndefined();
+    expect(decodeFrame(b).d.vlan).toBeUndefined();
     expect(Array.from(b.subarray(14 + 20 + 20, 14 + 20 + 24))).toEqual([2, 4, 0x05, 0x82]);
     checksumsValid(b);
     expect(e.policy.meters).toEqual(['web-out']);
@@ -109,7 +95,7 @@ describe('pipeline: rule actions', () => {
     const e = engineWith([{ type: 'mac-rewrite', dst: { hi: 0x0015, lo: 0x5d0a0014 } }]);
     const sink = runFrames(e, [syn]);
     expect(sink.outs[0]).toMatchObject({ kind: 'forward', port: 'db' });
-    expect(decode(sink.outs[0]!.bytes).d.eth?.dst).toBe(DB);
+    expect(decodeFrame(sink.outs[0]!.bytes).d.eth?.dst).toBe(DB);
   });
 
   it('refuses encap and decap until the Overlay driver', () => {

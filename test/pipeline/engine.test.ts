@@ -6,30 +6,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checksum } from '../../src/base/checksum.js';
-import { FrameBatch } from '../../src/frame/batch.js';
-import { parseBatch } from '../../src/parse/parse.js';
-import { describeFrame } from '../../src/parse/describe.js';
 import { Engine } from '../../src/pipeline/engine.js';
 import { DEFAULT_FIREWALL } from '../../src/vfp/hns.js';
 import { TRANSPARENT_SCRIPT } from '../../src/synth/transparent.js';
 import type { FrameSpec } from '../../src/synth/frame.js';
-import { APP, CLIENT, DB, engineOf, NAT_API, NAT_VNIC, NAT_WEB, natTopology, policyOf, ROUTER, runFrames, transparentTopology, WEB } from './helpers.js';
+import { APP, CLIENT, DB, decodeFrame, engineOf, NAT_API, NAT_VNIC, NAT_WEB, natTopology, policyOf, ROUTER, runFrames, transparentTopology, WEB } from './helpers.js';
 import type { Sent } from './helpers.js';
 
 const SYN = 0x02;
 const ACK = 0x10;
 const RST = 0x04;
-
-function describe1(bytes: Uint8Array): ReturnType<typeof describeFrame> {
-  const b = new FrameBatch(1, bytes);
-  b.offsets[0] = 0;
-  b.lengths[0] = bytes.length;
-  b.wireLengths[0] = bytes.length;
-  b.numbers[0] = 1;
-  b.count = 1;
-  parseBatch(b, -1);
-  return describeFrame(b, 0);
-}
 
 const dnsQuery = (at?: number): Sent => ({
   from: 'web',
@@ -109,12 +95,12 @@ describe('pipeline: VLAN access ports', () => {
       { from: 'app', frame: outSpec },
     ]);
     const [toApp, toWire] = sink.outs;
-    const untagged = describe1(toApp!.bytes);
+    const untagged = decodeFrame(toApp!.bytes).d;
     expect(toApp!.port).toBe('app');
     expect(untagged.vlan).toBeUndefined();
     expect(untagged.l4).toEqual({ sport: 40003, dport: 8080, flags: 'S' });
     expect(toWire!.port).toBe('eth0');
-    expect(describe1(toWire!.bytes).vlan).toEqual([100]);
+    expect(decodeFrame(toWire!.bytes).d.vlan).toEqual([100]);
     expect(toWire!.wireLength).toBe(toWire!.bytes.length);
     // Apart from the 4 tag bytes, the frame is the one app sent.
     const tagged = toWire!.bytes;
@@ -234,7 +220,7 @@ describe('pipeline: host vNIC and internal networks', () => {
     const engine = engineOf(natTopology());
     const sink = runFrames(engine, [{ from: 'web', frame: { src: NAT_WEB, dst: 'ff:ff:ff:ff:ff:ff', arp: { op: 1, spa: '172.20.0.10', tpa: '172.20.0.1' } } }]);
     expect(sink.outs.map((o) => `${o.kind}:${o.port}:${o.generated}`)).toEqual(['forward:host:nat:0', 'forward:web:1']);
-    const reply = describe1(sink.outs[1]!.bytes);
+    const reply = decodeFrame(sink.outs[1]!.bytes).d;
     expect(reply.eth).toEqual({ src: NAT_VNIC, dst: NAT_WEB, type: 0x0806 });
     expect(reply.arp).toEqual({ op: 2, spa: '172.20.0.1', tpa: '172.20.0.10' });
     expect(engine.counter('host-generated')).toBe(1);
@@ -247,7 +233,7 @@ describe('pipeline: host vNIC and internal networks', () => {
     const sink = runFrames(engine, [ping, { ...ping, at: 1 }]);
     expect(sink.outs.map((o) => `${o.port}:${o.generated}:${o.hit}`)).toEqual(['host:nat:0:false', 'web:2:true', 'host:nat:0:true', 'web:2:true']);
     const r = sink.outs[1]!.bytes;
-    const d = describe1(r);
+    const d = decodeFrame(r).d;
     expect(d.eth).toEqual({ src: NAT_VNIC, dst: NAT_WEB, type: 0x0800 });
     expect(d.ip).toMatchObject({ src: '172.20.0.1', dst: '172.20.0.10', proto: 1, ttl: 128 });
     expect(d.icmp).toEqual({ type: 0, code: 0 });

@@ -11,6 +11,21 @@ import type { Policy, PolicyOptions } from '../../src/pipeline/policy.js';
 import { buildFrame } from '../../src/synth/frame.js';
 import type { FrameSpec } from '../../src/synth/frame.js';
 import { DROP_REASONS } from '../../src/base/reasons.js';
+import { describeFrame } from '../../src/parse/describe.js';
+import type { FrameDescription } from '../../src/parse/describe.js';
+import { parseBatch } from '../../src/parse/parse.js';
+
+/** Parse one frame on its own (VXLAN off): its description and L3/L4 offsets. */
+export function decodeFrame(bytes: Uint8Array): { d: FrameDescription; l3: number; l4: number } {
+  const b = new FrameBatch(1, bytes);
+  b.offsets[0] = 0;
+  b.lengths[0] = bytes.length;
+  b.wireLengths[0] = bytes.length;
+  b.numbers[0] = 1;
+  b.count = 1;
+  parseBatch(b, -1);
+  return { d: describeFrame(b, 0), l3: b.l3Offsets[0]!, l4: b.l4Offsets[0]! };
+}
 
 export interface Out {
   kind: 'forward' | 'drop';

@@ -11,14 +11,13 @@
  * --trace prints the per-packet explanation of `vfp trace` for every packet first.
  */
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { UsageError } from '../../base/errors.js';
 import { TextOut } from '../../io/text-out.js';
 import { Engine } from '../../pipeline/engine.js';
 import type { FrameSink } from '../../pipeline/engine.js';
 import { formatTrace, Tracer } from '../../pipeline/trace.js';
 import { intOption } from '../options.js';
-import { parseUpdates, engineOptionsFrom, formatSummary, IngressResolver, loadPolicy, NullSink, PcapngSink, portByName, replayCapture, SplitSink, summarize } from '../replay-common.js';
+import { addPipelineOptions, parseUpdates, engineOptionsFrom, formatSummary, IngressResolver, loadPolicy, NullSink, PcapngSink, portByName, replayCapture, SplitSink, summarize } from '../replay-common.js';
 import { Progress } from '../progress.js';
 import { statSizeOrZero } from '../../io/stat.js';
 
@@ -43,7 +42,7 @@ interface ReplayOptions {
 }
 
 export function registerReplay(program: Command): void {
-  program
+  const cmd = program
     .command('replay')
     .description('replay a capture through an HNS topology: what Windows would do with each frame')
     .argument('<in>', "capture file (pcap, pcapng; '-' reads standard input)")
@@ -56,12 +55,6 @@ export function registerReplay(program: Command): void {
     .option('--trace', 'print the per-packet trace (as vfp trace) before the summary')
     .option('--sessions', 'print the NAT session table at the end')
     .option('--flows', 'print the unified flow table at the end (like ovs-dpctl dump-flows)')
-    .option('--update <n:topo>', 'from packet N on, the topology in TOPO is in force (a new policy generation; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--ingress <port>', 'ingress port of frames whose capture interface names no port')
-    .option('--flow-capacity <n>', 'flow table entries (default 262144)', intOption('--flow-capacity', 2, 1 << 24))
-    .addOption(new Option('--when-full <what>', 'a full flow table drops new flows or evicts the idlest').choices(['drop', 'evict-idle']))
-    .option('--uft-ttl <s>', 'idle timeout of cached flows no stateful rule decided, seconds (default 240)', intOption('--uft-ttl', 1, 2147483))
-    .option('--rst-timeout <s>', 'seconds a flow lives after a TCP RST (default 5)', intOption('--rst-timeout', 0, 2147483))
     .option('--no-codegen', 'classify with the IR interpreter instead of generated JavaScript')
     .option('--no-progress', 'no progress line on a terminal')
     .addHelpText(
@@ -73,6 +66,7 @@ Examples:
   tshark -r /tmp/out.pcapng -Y 'frame.comment contains "verdict=drop"' -T fields -e frame.comment`,
     )
     .action((input: string, opts: ReplayOptions) => runReplay(input, opts));
+  addPipelineOptions(cmd);
 }
 
 function runReplay(input: string, opts: ReplayOptions): void {

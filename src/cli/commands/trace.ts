@@ -10,13 +10,12 @@
  * alone (with the host's answers to them). `--json` prints one object per packet (the PacketTrace of src/pipeline/trace.ts).
  */
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { VfpError, EXIT_USAGE } from '../../base/errors.js';
 import { TextOut } from '../../io/text-out.js';
 import { Engine } from '../../pipeline/engine.js';
 import { formatTrace, Tracer } from '../../pipeline/trace.js';
 import { intOption } from '../options.js';
-import { parseUpdates, engineOptionsFrom, IngressResolver, loadPolicy, NullSink, portByName, replayCapture } from '../replay-common.js';
+import { addPipelineOptions, parseUpdates, engineOptionsFrom, IngressResolver, loadPolicy, NullSink, portByName, replayCapture } from '../replay-common.js';
 
 interface TraceOptions {
   config: string;
@@ -31,19 +30,13 @@ interface TraceOptions {
 }
 
 export function registerTrace(program: Command): void {
-  program
+  const cmd = program
     .command('trace')
     .description('explain, packet by packet, what the data plane does: ports, layers, groups, rules, flows, verdict')
     .argument('<in>', "capture file (pcap, pcapng; '-' reads standard input)")
     .requiredOption('--config <topo>', 'topology file (HNS JSON)')
     .option('--packet <n[,n...]>', 'trace only these packets (every packet before them still runs, building flow state)', packetList)
     .option('--json', 'one JSON object per packet')
-    .option('--update <n:topo>', 'from packet N on, the topology in TOPO is in force (a new policy generation; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--ingress <port>', 'ingress port of frames whose capture interface names no port')
-    .option('--flow-capacity <n>', 'flow table entries (default 262144)', intOption('--flow-capacity', 2, 1 << 24))
-    .addOption(new Option('--when-full <what>', 'a full flow table drops new flows or evicts the idlest').choices(['drop', 'evict-idle']))
-    .option('--uft-ttl <s>', 'idle timeout of cached flows no stateful rule decided, seconds (default 240)', intOption('--uft-ttl', 1, 2147483))
-    .option('--rst-timeout <s>', 'seconds a flow lives after a TCP RST (default 5)', intOption('--rst-timeout', 0, 2147483))
     .addHelpText(
       'after',
       `
@@ -52,6 +45,7 @@ Examples:
   vfp trace pcaps/transparent.pcapng --config pcaps/transparent.json --json | head -3`,
     )
     .action((input: string, opts: TraceOptions) => runTrace(input, opts));
+  addPipelineOptions(cmd);
 }
 
 function runTrace(input: string, opts: TraceOptions): void {
