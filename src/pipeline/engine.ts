@@ -351,10 +351,20 @@ export class Engine implements CompositeDescriber {
     const plainOf = cs.plain;
     const kinds = vs.kinds;
     const portTx = this.portTx;
+    const drops = this.drops;
     let plain = 0;
+    let dropped = 0;
     for (let i = 0; i < n; i++) {
       const c = comp[i]!;
-      if (c >= 0 && tracer === null && generated === 0 && verdicts[c] === 0 && vlanOps[c] === VLAN_OP_NONE && macOps[c] === 0 && plainOf[c] === 1) {
+      if (c >= 0 && tracer === null && generated === 0 && verdicts[c] !== 0) {
+        // A cached drop (or a decided one): counted by reason, handed to the sink on its ingress port.
+        const reason = verdicts[c]!;
+        dropped++;
+        drops[reason]!++;
+        sink.drop(ports[i]!, d, offsets[i]!, lengths[i]!, batch.wireLengths[i]!, seconds[i]!, nanos[i]!, batch.numbers[i]!, reason, c, hit[i] === 1, 0);
+        continue;
+      }
+      if (c >= 0 && tracer === null && generated === 0 && vlanOps[c] === VLAN_OP_NONE && macOps[c] === 0 && plainOf[c] === 1) {
         const egress = egressOf[c]!;
         if (kinds[egress] !== PORT_KIND_VNIC) {
           plain++;
@@ -369,6 +379,7 @@ export class Engine implements CompositeDescriber {
     }
     counters[C_OUT] += plain;
     counters[C_EMITTED] += plain;
+    counters[C_DROPPED] += dropped;
   }
 
   /** The slow path for frame i: decide, intern the composite, install the flow. */
