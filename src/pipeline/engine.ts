@@ -442,7 +442,7 @@ export class Engine implements CompositeDescriber {
       if (tracer) tracer.switchDrop(vs.lastReason);
       const c = this.dropComposite(vs.lastReason, NOTE_SWITCH);
       this.c.comp[i] = c;
-      if (cacheable) this.cache(this.flows.insert(keys, k, tableHash(batch.hashes[i]!, port), now, this.uftTtl, c, policy.generation), dstHi, dstLo);
+      if (cacheable) this.cache(this.flows.insert(keys, k, tableHash(batch.hashes[i]!, port), now, this.uftTtl, c, policy.generation), dstHi, dstLo, batch, i, now);
       return;
     }
     if (egress === FORWARD_FLOOD) {
@@ -456,7 +456,7 @@ export class Engine implements CompositeDescriber {
     const h = tableHash(batch.hashes[i]!, port);
     const cs = this.composites;
     if (cs.verdicts[c] !== 0) {
-      this.cache(this.flows.insert(keys, k, h, now, this.uftTtl, c, policy.generation), dstHi, dstLo);
+      this.cache(this.flows.insert(keys, k, h, now, this.uftTtl, c, policy.generation), dstHi, dstLo, batch, i, now);
       return;
     }
     let installed: number;
@@ -468,14 +468,14 @@ export class Engine implements CompositeDescriber {
       const rc = this.reverseComposite(c, port, vid);
       installed = this.flows.insertPair(keys, k, h, rev, 0, tableHash(flowHash(rev, 0), out), now, this.slowTtl, c, rc, policy.generation);
       if (installed >= 0) {
-        this.flows.setUserData(installed, macHash(dstHi, dstLo));
+        this.cache(installed, dstHi, dstLo, batch, i, now);
         // The reply is addressed to the forward frame's source MAC as it left.
         this.flows.setUserData(this.flows.peerOf(installed), macHash(pkt[PKT_SRC_MAC_HI]!, pkt[PKT_SRC_MAC_LO]!));
       }
       if (tracer) tracer.installed(installed, this.flows, true, this.slowTtl);
     } else {
       installed = this.flows.insert(keys, k, h, now, this.uftTtl, c, policy.generation);
-      this.cache(installed, dstHi, dstLo);
+      this.cache(installed, dstHi, dstLo, batch, i, now);
       if (tracer) tracer.installed(installed, this.flows, false, this.uftTtl);
     }
     if (installed < 0) {
@@ -546,9 +546,11 @@ export class Engine implements CompositeDescriber {
     return true;
   }
 
-  /** Tag a freshly inserted entry with the destination MAC it was decided for. */
-  private cache(handle: number, dstHi: number, dstLo: number): void {
-    if (handle >= 0) this.flows.setUserData(handle, macHash(dstHi, dstLo));
+  /** Tag a freshly inserted entry with the destination MAC it was decided for, and count the frame that made it. */
+  private cache(handle: number, dstHi: number, dstLo: number, batch: FrameBatch, i: number, now: number): void {
+    if (handle < 0) return;
+    this.flows.setUserData(handle, macHash(dstHi, dstLo));
+    this.flows.touch(handle, now, batch.lengths[i]!, tcpFlagsOf(batch, i));
   }
 
   /** Start describing a composite: every field cleared, no decisions. */

@@ -76,6 +76,14 @@ describe('vfp replay', () => {
     expect(rows.find((r) => r[0] === 'app')?.[1]).toBe('');
   });
 
+  it('--flows dumps the unified flow table: every packet counted on its flow, pairs named', () => {
+    const r = vfp(['replay', CAP, '--config', TOPO, '--flows']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Flows \(16 entries\):$/m);
+    expect(r.stdout).toMatch(/in_port\(eth0\),proto\(6\),src\(10\.10\.0\.50\),dst\(10\.10\.0\.10\),ports\(40001,80\),vlan\(0\) packets:3, bytes:203, .*pair:1, actions:forward:web/);
+    expect(r.stdout).toMatch(/ports\(80,40001\).* packets:1, .*actions:forward:eth0 \(reverse\)/);
+  });
+
   it('--split writes one classic pcap per port', () => {
     const d = tmp();
     const base = join(d, 'split.pcap');
