@@ -47,12 +47,16 @@ export interface Policy {
   /** The UDP port decoded as VXLAN: the overlay networks' VxlanPort or 4789; -1 when no network is an overlay. */
   vxlanPort: number;
   notes: string[];
+  /** What the topology asks for that is not emulated yet (printed as warnings by replay and trace). */
+  unsupported: string[];
 }
 
 export function compilePolicy(t: Topology, generation: number, options: PolicyOptions = {}): Policy {
   const ports = enumeratePorts(t);
   const hns = compileHnsPolicies(t, ports, options.firewall ? { firewall: options.firewall } : {});
-  return compilePortPolicies(t, ports, hns.ports, hns.notes, generation, options);
+  const policy = compilePortPolicies(t, ports, hns.ports, hns.notes, generation, options);
+  policy.unsupported.push(...hns.unsupported);
+  return policy;
 }
 
 /**
@@ -116,5 +120,6 @@ export function compilePortPolicies(
     meters,
     vxlanPort,
     notes: [...t.notes, ...hns.notes],
+    unsupported: [],
   };
 }

@@ -141,6 +141,19 @@ describe('vfp replay', () => {
     expect(oneCleanLine(r.stderr)).toMatch(/bad\.json: endpoints\[0\]\.Policies\[1\]\.Settings\.Priority: /);
   });
 
+  it('warns, once each with its JSON path, about what the topology asks for that is not emulated yet', () => {
+    const r = vfp(['replay', CAP, '--config', 'test/config/fixtures/spec-v2.json']);
+    expect(r.code).toBe(0);
+    const warnings = r.stderr.trim().split('\n');
+    // The capture's interfaces name no port of this topology: warned too.
+    expect(warnings.every((l) => /^vfp: (test\/config\/fixtures\/spec-v2\.json|pcaps\/transparent\.pcapng): warning: /.test(l))).toBe(true);
+    expect(warnings.filter((l) => l.includes('spec-v2.json: warning')).length).toBe(10);
+    expect(r.stderr).toMatch(/networks\[1\]: L2Bridge network 'cbr0' is switched as a Transparent one until the L2Bridge driver/);
+    expect(r.stderr).toMatch(/endpoints\[1\]\.Policies\[0\]: OutBoundNAT is not applied yet/);
+    expect(r.stderr).toMatch(/loadBalancers\[0\]: load balancers are not applied yet/);
+    expect(vfp(['replay', CAP, '--config', TOPO]).stderr).toBe('');
+  });
+
   it('every command has --help', () => {
     for (const c of ['replay', 'trace', 'compile', 'validate']) {
       const r = vfp([c, '--help']);

@@ -63,4 +63,5 @@ function runCompile(opts: CompileOptions): void {
   }
   out.flush();
   for (const n of policy.notes) process.stderr.write(`vfp: note: ${n}\n`);
+  for (const u of policy.unsupported) process.stderr.write(`vfp: warning: ${u}\n`);
 }

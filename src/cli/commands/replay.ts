@@ -75,6 +75,7 @@ function runReplay(input: string, opts: ReplayOptions): void {
   const engine = new Engine(policy, engineOptionsFrom(opts));
   const forced = opts.ingress !== undefined ? portByName(policy, opts.ingress, '--ingress') : -1;
   const resolver = new IngressResolver(policy, forced);
+  for (const u of policy.unsupported) process.stderr.write(`vfp: ${opts.config}: warning: ${u}\n`);
   const updates = parseUpdates(opts.update, policy, { codegen: opts.codegen });
   // With --out - the capture goes to standard output, so the text goes to standard error.
   const text = new TextOut(opts.out === '-' ? 2 : 1);

@@ -53,6 +53,7 @@ function runTrace(input: string, opts: TraceOptions): void {
   const engine = new Engine(policy, engineOptionsFrom(opts));
   const forced = opts.ingress !== undefined ? portByName(policy, opts.ingress, '--ingress') : -1;
   const resolver = new IngressResolver(policy, forced);
+  for (const u of policy.unsupported) process.stderr.write(`vfp: ${opts.config}: warning: ${u}\n`);
   const updates = parseUpdates(opts.update, policy);
   const tracer = new Tracer(() => engine.policy);
   engine.tracer = tracer;
