@@ -158,57 +158,49 @@ export const FLOW_DEFAULT_EVICT_SAMPLE = 8;
 /** Largest capacity: 16M entries is 2 GiB of records, beyond any one shard's budget. */
 export const FLOW_TABLE_MAX_CAPACITY = 1 << 24;
 
-// ---- record layout (see the essay) --------------------------------------------------------------
-/** Words per hot record (64 bytes, one cache line). */
-export const FLOW_HOT_WORDS = 16;
-export const FLOW_HOT_SIZE = FLOW_HOT_WORDS * 4;
-/** Words per cold record (40 bytes). */
-export const FLOW_COLD_WORDS = 10;
-export const FLOW_COLD_SIZE = FLOW_COLD_WORDS * 4;
-/** Words per entry of the wide-key area (key words 1-3 and 5-7 of a key that has any of them non-zero). */
-export const FLOW_WIDE_WORDS = 6;
+// ---- record layout (u32 word offsets within a record; see the essay) ---------------------------
+/** Words per record (a record is 128 bytes, two cache lines). */
+export const FLOW_RECORD_WORDS = 32;
+export const FLOW_RECORD_SIZE = FLOW_RECORD_WORDS * 4;
+export const FLOW_RECORD_KEY = 0;
+export const FLOW_RECORD_HASH = 12;
+export const FLOW_RECORD_STATE = 13;
+export const FLOW_RECORD_EXPIRY = 14;
+export const FLOW_RECORD_LAST_SEEN = 16;
+export const FLOW_RECORD_PACKETS = 18;
+export const FLOW_RECORD_BYTES = 20;
+export const FLOW_RECORD_TTL = 22;
+export const FLOW_RECORD_CREATED = 24;
+export const FLOW_RECORD_ACTION = 26;
+export const FLOW_RECORD_GENERATION = 27;
+export const FLOW_RECORD_USER_DATA = 28;
+export const FLOW_RECORD_PEER = 29;
+export const FLOW_RECORD_NEXT_FREE = 30;
 
-// Hot record: u32 word offsets (H_*) and Float64 indices (HF_* = word / 2).
-const HS = 4; // log2(FLOW_HOT_WORDS): hot record h starts at word h << HS
-const HFS = 3; // ... and at Float64 index h << HFS
-const H_K0 = 0; // key word 0
-const H_K4 = 1; // key word 4
-const H_K8 = 2; // key word 8
-const H_K9 = 3; // key word 9
-const H_K10 = 4; // key word 10
-const H_K11 = 5; // key word 11
-const H_STATE = 6;
-const H_ACTION = 7; // the free list's link while the entry is free
-const HF_EXPIRY = 4; // words 8-9
-const HF_LAST_SEEN = 5; // words 10-11
-const H_GENERATION = 12;
-const H_USER_DATA = 13;
-const H_PACKETS = 14;
-const H_BYTES = 15;
-// Cold record: Int32 offsets (C_*, record h at word h * 10) and Float64 indices (CF_*, at h * 5).
-const CW = FLOW_COLD_WORDS;
-const CFW = FLOW_COLD_WORDS / 2;
-const C_PEER = 0;
-const C_HASH = 1;
-const C_PACKETS_HI = 2;
-const CF_BYTES_HI = 2; // words 4-5
-const CF_TTL = 3; // words 6-7
-const CF_CREATED = 4; // words 8-9
-// State word bits above the public state byte and the TCP flags byte.
-const ST_WIDE = 1 << 16; // the key's words 1-3, 5-7 are in the wide area (else all zero)
-const ST_FLOAT_BYTES = 1 << 17; // bytes are the cold Float64 alone (a non-u32 byte count was added)
-const TTL_SHIFT = 18; // bits 18-31: the ttl when it is an integer 0..TTL_INLINE_MAX
-const TTL_INLINE_MAX = 16381;
-const TTL_INFINITE = 16382; // ttl = Infinity
-const TTL_COLD = 16383; // any other ttl: read the cold Float64
-const TWO_32 = 4294967296;
-/** Byte alignment of hot record 0 (one line per record). */
-const RECORD_ALIGN = 64;
+// Local literals for the hot paths: word offsets (R_*) and Float64 indices (F_* = word / 2).
+const RS = 5; // log2(FLOW_RECORD_WORDS): record h starts at word h << RS
+const FS = 4; // ... and at Float64 index h << FS
+const R_HASH = 12;
+const R_STATE = 13;
+const R_ACTION = 26;
+const R_GENERATION = 27;
+const R_USER_DATA = 28;
+const R_PEER = 29;
+const R_NEXT_FREE = 30;
+const R_LINE1 = 16; // first word of a record's second cache line
+const F_EXPIRY = 7;
+const F_LAST_SEEN = 8;
+const F_PACKETS = 9;
+const F_BYTES = 10;
+const F_TTL = 11;
+const F_CREATED = 12;
+/** Byte alignment of record 0 (a record is two lines; the adjacent-line prefetcher pairs 128-byte blocks). */
+const RECORD_ALIGN = 128;
 /** Where the fallback ArrayBuffer puts record 0: glibc serves large buffers from mmap at page + 16. */
 const FALLBACK_OFFSET = RECORD_ALIGN - 16;
 const WASM_PAGE = 65536;
 
-/** Capacity up to which lookupMany probes frame by frame (hot records and index stay in L2). */
+/** Capacity up to which lookupMany probes frame by frame (records and index, ~290 KiB, stay in L2). */
 const LOOKUP_MANY_DIRECT = 2048;
 /** Occupied slots of the new key's probe run offered as eviction candidates (they are in cache). */
 const PROBE_SAMPLE = 16;
@@ -231,7 +223,7 @@ interface WasmMemoryConstructor {
   new (descriptor: { initial: number; maximum: number }): { readonly buffer: ArrayBuffer };
 }
 
-/** The hot records' buffer and the byte offset of record 0 in it (constructor only). */
+/** The records' buffer and the byte offset of record 0 in it (constructor only). */
 function allocateRecords(size: number): { buffer: ArrayBuffer; offset: number } {
   const wasm = (globalThis as unknown as { WebAssembly?: { Memory?: WasmMemoryConstructor } }).WebAssembly;
   const pages = Math.ceil(size / WASM_PAGE);
@@ -245,13 +237,6 @@ function allocateRecords(size: number): { buffer: ArrayBuffer; offset: number } 
   return { buffer: new ArrayBuffer(size + FALLBACK_OFFSET), offset: FALLBACK_OFFSET };
 }
 
-/** The inline ttl code of the state word for a ttl (TTL_COLD: only the cold Float64 has it). */
-function ttlCode(ttl: number): number {
-  if (ttl === Infinity) return TTL_INFINITE;
-  if (ttl >= 0 && ttl <= TTL_INLINE_MAX && Math.floor(ttl) === ttl && (ttl !== 0 || 1 / ttl > 0)) return ttl; // not -0
-  return TTL_COLD;
-}
-
 export class FlowTable {
   readonly capacity: number;
   readonly whenFull: FlowWhenFull;
@@ -261,19 +246,13 @@ export class FlowTable {
   /** FLOW_COUNTERS slots (Float64: exact to 2^53). */
   readonly counters: Float64Array;
 
-  // ---- records (see the essay); internal, exposed read-only for tests and benches ---------------
-  /** Hot records, Uint32 view: record h at words h * 16 .. h * 16 + 15. */
-  readonly hotWords: Uint32Array;
-  /** Hot records, Int32 view (same bytes). */
-  readonly hotInts: Int32Array;
-  /** Hot records, Float64 view (record h at index h * 8). */
-  readonly hotFloats: Float64Array;
-  /** Cold records, Int32 view: record h at words h * 10 .. h * 10 + 9. */
-  readonly coldInts: Int32Array;
-  /** Cold records, Float64 view (record h at index h * 5). */
-  readonly coldFloats: Float64Array;
-  /** Wide-key area (FLOW_WIDE_WORDS per handle), allocated by the first wide key; null until then. */
-  wideKeys: Uint32Array | null = null;
+  // ---- records (see the essay): three views of the same bytes, record h at word h * 32 ----------
+  /** Uint32 view: key words, hash, generation. Read-only for callers. */
+  readonly recordWords: Uint32Array;
+  /** Int32 view: state, action, userData, peer, nextFree. Read-only for callers. */
+  readonly recordInts: Int32Array;
+  /** Float64 view (index h * 16 + word / 2): expiry, lastSeen, packets, bytes, ttl, created. Read-only for callers. */
+  readonly recordFloats: Float64Array;
 
   // ---- index and pool bookkeeping -------------------------------------------------------------
   /** Interleaved (hash, handle) per slot; handle -1 marks an empty slot. */
@@ -282,7 +261,7 @@ export class FlowTable {
   private readonly slotMask: number;
   /** 32 - log2(slotCount): the home slot is the top bits of hash * FIB. */
   private readonly slotShift: number;
-  /** Head of the free list threaded through the hot records' action word (-1: none free). */
+  /** Head of the free list threaded through the records' nextFree word (-1: none free). */
   private freeHead = 0;
   private freeCount: number;
   private readonly evictSample: number;
@@ -311,13 +290,10 @@ export class FlowTable {
     this.evictSample = evictSample;
     this.counters = new Float64Array(FLOW_COUNTER_COUNT);
 
-    const { buffer, offset } = allocateRecords(capacity * FLOW_HOT_SIZE);
-    this.hotWords = new Uint32Array(buffer, offset, capacity * FLOW_HOT_WORDS);
-    this.hotInts = new Int32Array(buffer, offset, capacity * FLOW_HOT_WORDS);
-    this.hotFloats = new Float64Array(buffer, offset, capacity * (FLOW_HOT_WORDS / 2));
-    const cold = new ArrayBuffer(capacity * FLOW_COLD_SIZE);
-    this.coldInts = new Int32Array(cold);
-    this.coldFloats = new Float64Array(cold);
+    const { buffer, offset } = allocateRecords(capacity * FLOW_RECORD_SIZE);
+    this.recordWords = new Uint32Array(buffer, offset, capacity * FLOW_RECORD_WORDS);
+    this.recordInts = new Int32Array(buffer, offset, capacity * FLOW_RECORD_WORDS);
+    this.recordFloats = new Float64Array(buffer, offset, capacity * (FLOW_RECORD_WORDS / 2));
 
     // At least 2 slots: a shift of 32 would be a shift of 0 in JS.
     let bits = 1;
@@ -335,9 +311,9 @@ export class FlowTable {
     return this.count;
   }
 
-  /** Bytes the table holds: hot records' buffer (with its alignment slack), cold records, wide keys, index and counters. */
+  /** Bytes the table holds: the records' buffer (with its alignment slack), index and counters. */
   get memorySize(): number {
-    return this.hotWords.buffer.byteLength + this.coldInts.byteLength + (this.wideKeys?.byteLength ?? 0) + this.slots.byteLength + this.counters.byteLength;
+    return this.recordWords.buffer.byteLength + this.slots.byteLength + this.counters.byteLength;
   }
 
   /** Bytes per entry of capacity (memorySize / capacity). */
@@ -354,90 +330,90 @@ export class FlowTable {
 
   /** Opaque action handle of entry h. */
   actionOf(h: number): number {
-    return this.hotInts[(h << HS) + H_ACTION]!;
+    return this.recordInts[(h << RS) + R_ACTION]!;
   }
   /** Policy generation entry h was installed (or last rewritten) under. */
   generationOf(h: number): number {
-    return this.hotWords[(h << HS) + H_GENERATION]!;
+    return this.recordWords[(h << RS) + R_GENERATION]!;
   }
   /** Caller's word of entry h (0 at insert). */
   userDataOf(h: number): number {
-    return this.hotInts[(h << HS) + H_USER_DATA]!;
+    return this.recordInts[(h << RS) + R_USER_DATA]!;
   }
   /** Handle of the other entry of h's pair, -1 for a single entry. */
   peerOf(h: number): number {
-    return this.coldInts[h * CW + C_PEER]!;
+    return this.recordInts[(h << RS) + R_PEER]!;
   }
   /** Packets counted on entry h (this direction only). */
   packetsOf(h: number): number {
-    return (this.coldInts[h * CW + C_PACKETS_HI]! >>> 0) * TWO_32 + this.hotWords[(h << HS) + H_PACKETS]!;
+    return this.recordFloats[(h << FS) + F_PACKETS]!;
   }
   /** Bytes counted on entry h (this direction only). */
   bytesOf(h: number): number {
-    return this.coldFloats[h * CFW + CF_BYTES_HI]! + this.hotWords[(h << HS) + H_BYTES]!;
+    return this.recordFloats[(h << FS) + F_BYTES]!;
   }
   /** Packet-clock time of the last touch of entry h (its insert time until then). */
   lastSeenOf(h: number): number {
-    return this.hotFloats[(h << HFS) + HF_LAST_SEEN]!;
+    return this.recordFloats[(h << FS) + F_LAST_SEEN]!;
   }
   /** Packet-clock time entry h was inserted. */
   createdAtOf(h: number): number {
-    return this.coldFloats[h * CFW + CF_CREATED]!;
+    return this.recordFloats[(h << FS) + F_CREATED]!;
   }
   /** Idle timeout of entry h in seconds. */
   ttlOf(h: number): number {
-    return this.coldFloats[h * CFW + CF_TTL]!;
+    return this.recordFloats[(h << FS) + F_TTL]!;
   }
   /** OR of the TCP flags counted on entry h. */
   tcpFlagsOf(h: number): number {
-    return (this.hotInts[(h << HS) + H_STATE]! >>> 8) & 0xff;
+    return (this.recordInts[(h << RS) + R_STATE]! >>> 8) & 0xff;
   }
   /** State bits of entry h: FLOW_STATE_FREE, or FLOW_STATE_LIVE | FLOW_STATE_CLOSING. */
   stateOf(h: number): number {
-    return this.hotInts[(h << HS) + H_STATE]! & 0xff;
+    return this.recordInts[(h << RS) + R_STATE]! & 0xff;
   }
   /** The caller's hash entry h was installed with. */
   hashOf(h: number): number {
-    return this.coldInts[h * CW + C_HASH]! >>> 0;
+    return this.recordWords[(h << RS) + R_HASH]!;
   }
   /**
    * The packet-clock second after which h's pair is dead: the later of the two entries' own
    * expiries (reads the peer: for dumps and tests; lookup reads the peer only when it must).
    */
   expiryOf(h: number): number {
-    const f = this.hotFloats;
-    const e = f[(h << HFS) + HF_EXPIRY]!;
-    const p = this.coldInts[h * CW + C_PEER]!;
+    const f = this.recordFloats;
+    const e = f[(h << FS) + F_EXPIRY]!;
+    const p = this.recordInts[(h << RS) + R_PEER]!;
     if (p < 0) return e;
-    const pe = f[(p << HFS) + HF_EXPIRY]!;
+    const pe = f[(p << FS) + F_EXPIRY]!;
     return pe > e ? pe : e;
   }
   /** Rewrite the action of live entry h (resimulation with an unchanged verdict). */
   setAction(h: number, action: number): void {
-    this.hotInts[(h << HS) + H_ACTION] = action;
+    this.recordInts[(h << RS) + R_ACTION] = action;
   }
   /** Rewrite the generation of live entry h. */
   setGeneration(h: number, generation: number): void {
-    this.hotWords[(h << HS) + H_GENERATION] = generation;
+    this.recordWords[(h << RS) + R_GENERATION] = generation;
   }
   /** Set the caller's word of live entry h. */
   setUserData(h: number, value: number): void {
-    this.hotInts[(h << HS) + H_USER_DATA] = value;
+    this.recordInts[(h << RS) + R_USER_DATA] = value;
   }
 
   // ---- fast path --------------------------------------------------------------------------------
 
   /**
    * Handle of the live entry for the key, or -1. A pair found dead (both expiries < now) is
-   * removed (counted `expired`) and the lookup misses. Reads the index and the hot record (and
-   * the wide-key area for a wide key); the peer only when the entry's own expiry has passed.
+   * removed (counted `expired`) and the lookup misses. Reads the index and line 0 of the record;
+   * the peer's record only when the entry's own expiry has passed.
    */
   lookup(keys: Uint32Array, k: number, hash: number, now: number): number {
     const c = this.counters;
     c[C_LOOKUPS]++;
     const h = this.find(keys, k, hash);
     if (h < 0) return -1;
-    if (this.hotFloats[(h << HFS) + HF_EXPIRY]! < now && !this.peerAlive(h, now)) {
+    if (this.recordFloats[(h << FS) + F_EXPIRY]! < now && !this.peerAlive(h, now)) {
       c[C_EXPIRED] += this.removeFlow(h);
       return -1;
     }
@@ -451,20 +427,19 @@ export class FlowTable {
    * (or -1) goes to out[i]. Returns the number of hits. Same results and counters as calling
    * `lookup` for j = 0..count-1 in order, but faster on tables larger than the cache: the first
    * pass walks every frame's probe run comparing hashes only (a miss is decided there: nothing is
-   * inserted during the call), the second touches each candidate's hot record (one line), so the
+   * inserted during the call), the second touches both record lines of each candidate, so the
    * cache misses of the whole batch overlap instead of being paid one frame after another (JS has
    * no prefetch instruction; independent loads in a tight loop are the next best thing); the
    * third compares keys and expiries, re-probing only when a candidate's key differs (equal
    * 32-bit hashes) or it was removed earlier in the call. The lines touched by 1,024 frames
-   * (about 130 KiB with the index slots) stay in L2 for the third pass and the touches after it.
-   * out doubles as the scratch of the first two. Tables of up to LOOKUP_MANY_DIRECT entries live
-   * in L2 anyway and are probed frame by frame.
+   * (about 200 KiB) stay in L2 for the third pass. out doubles as the scratch of the first two.
+   * Tables of up to LOOKUP_MANY_DIRECT entries live in L2 anyway and are probed frame by frame.
    */
   lookupMany(keys: Uint32Array, idx: Int32Array, count: number, hashes: Uint32Array, times: Float64Array, out: Int32Array): number {
     const slots = this.slots;
-    const hw = this.hotWords;
-    const hi = this.hotInts;
-    const hf = this.hotFloats;
+    const rw = this.recordWords;
+    const ri = this.recordInts;
+    const rf = this.recordFloats;
     const mask = this.slotMask;
     const shift = this.slotShift;
     let hits = 0;
@@ -476,7 +451,7 @@ export class FlowTable {
         let h = this.find(keys, i * W, hashes[i]!);
         if (h >= 0) {
           const now = times[i]!;
-          if (hf[(h << HFS) + HF_EXPIRY]! < now && !this.peerAlive(h, now)) {
+          if (rf[(h << FS) + F_EXPIRY]! < now && !this.peerAlive(h, now)) {
             expired += this.removeFlow(h);
             h = -1;
           } else hits++;
@@ -503,7 +478,7 @@ export class FlowTable {
     let touched = 0;
     for (let j = 0; j < count; j++) {
       const h = out[idx[j]!]!;
-      if (h >= 0) touched += hw[h << HS]!;
+      if (h >= 0) touched += rw[h << RS]! + rw[(h << RS) + R_LINE1]!;
     }
     this.touchedSink = touched;
     for (let j = 0; j < count; j++) {
@@ -511,10 +486,10 @@ export class FlowTable {
       let h = out[i]!;
       if (h < 0) continue;
       const k = i * W;
-      if (hi[(h << HS) + H_STATE] === FLOW_STATE_FREE || !this.matches(h, keys, k)) h = this.find(keys, k, hashes[i]!);
+      if (ri[(h << RS) + R_STATE] === FLOW_STATE_FREE || !sameKey(rw, h << RS, keys, k)) h = this.find(keys, k, hashes[i]!);
       if (h >= 0) {
         const now = times[i]!;
-        if (hf[(h << HFS) + HF_EXPIRY]! < now && !this.peerAlive(h, now)) {
+        if (rf[(h << FS) + F_EXPIRY]! < now && !this.peerAlive(h, now)) {
           expired += this.removeFlow(h);
           h = -1;
         } else hits++;
@@ -531,45 +506,39 @@ export class FlowTable {
   /** Handle of the entry for the key regardless of expiry, or -1; no counter, no side effect. */
   find(keys: Uint32Array, k: number, hash: number): number {
     const slots = this.slots;
+    const rw = this.recordWords;
     const mask = this.slotMask;
     const hs = hash | 0;
     let s = Math.imul(hs, FIB) >>> this.slotShift;
     for (;;) {
       const h = slots[2 * s + 1]!;
       if (h < 0) return -1;
-      if (slots[2 * s] === hs && this.matches(h, keys, k)) return h;
+      if (slots[2 * s] === hs && sameKey(rw, h << RS, keys, k)) return h;
       s = (s + 1) & mask;
     }
   }
 
   /**
    * Count one packet of `bytes` bytes with TCP flags `flags` (0 for non-TCP) on a live entry.
-   * Writes only h's hot record in the common case (the cold one on a counter carry, a non-u32
-   * byte count or a RST): its own expiry moves to now + ttl (never backwards, so an out-of-order
-   * timestamp cannot shorten a flow), which keeps the whole pair alive. A RST cuts both entries
-   * to at most now + rstTimeout and marks the pair closing, after which packets no longer extend
-   * the expiry.
+   * Writes only h's record: its own expiry moves to now + ttl (never backwards, so an
+   * out-of-order timestamp cannot shorten a flow), which keeps the whole pair alive. A RST cuts
+   * both entries to at most now + rstTimeout and marks the pair closing, after which packets no
+   * longer extend the expiry.
    */
   touch(h: number, now: number, bytes: number, flags: number): void {
-    const hw = this.hotWords;
-    const hi = this.hotInts;
-    const hf = this.hotFloats;
-    const b = h << HS;
-    const f = h << HFS;
-    const p = hw[b + H_PACKETS]! + 1;
-    hw[b + H_PACKETS] = p;
-    if (p === TWO_32) this.coldInts[h * CW + C_PACKETS_HI]!++;
-    const st = hi[b + H_STATE]! | ((flags & 0xff) << 8);
-    hi[b + H_STATE] = st;
-    const bl = hw[b + H_BYTES]! + bytes;
-    if ((st & ST_FLOAT_BYTES) === 0 && bytes >>> 0 === bytes && bl < TWO_32) hw[b + H_BYTES] = bl;
-    else this.addBytes(h, bytes);
-    hf[f + HF_LAST_SEEN] = now;
+    const rf = this.recordFloats;
+    const ri = this.recordInts;
+    const f = h << FS;
+    const w = (h << RS) + R_STATE;
+    rf[f + F_PACKETS]!++;
+    rf[f + F_BYTES]! += bytes;
+    rf[f + F_LAST_SEEN] = now;
+    const st = ri[w]! | ((flags & 0xff) << 8);
+    ri[w] = st;
     if ((flags & TCP_FLAG_RST) !== 0) this.cut(h, now);
     else if ((st & FLOW_STATE_CLOSING) === 0) {
-      const tq = st >>> TTL_SHIFT;
-      const e = now + (tq <= TTL_INLINE_MAX ? tq : tq === TTL_INFINITE ? Infinity : this.coldFloats[h * CFW + CF_TTL]!);
-      if (e > hf[f + HF_EXPIRY]!) hf[f + HF_EXPIRY] = e;
+      const e = now + rf[f + F_TTL]!;
+      if (e > rf[f + F_EXPIRY]!) rf[f + F_EXPIRY] = e;
     }
   }
 
@@ -628,9 +597,9 @@ export class FlowTable {
     }
     const f = this.allocate(fKeys, fk, fHash, now, ttl, fAction, generation);
     const r = this.allocate(rKeys, rk, rHash, now, ttl, rAction, generation);
-    const ci = this.coldInts;
-    ci[f * CW + C_PEER] = r;
-    ci[r * CW + C_PEER] = f;
+    const ri = this.recordInts;
+    ri[(f << RS) + R_PEER] = r;
+    ri[(r << RS) + R_PEER] = f;
     c[C_INSERTED] += 2;
     return f;
   }
@@ -653,15 +622,15 @@ export class FlowTable {
   sweep(now: number, budget: number): number {
     if (!(budget > 0)) return 0; // also NaN
     const cap = this.capacity;
-    const hi = this.hotInts;
-    const hf = this.hotFloats;
+    const ri = this.recordInts;
+    const rf = this.recordFloats;
     let n = budget < cap ? budget : cap;
     let hand = this.sweepHand;
     let removed = 0;
     while (n-- > 0) {
       const h = hand;
       hand = hand + 1 === cap ? 0 : hand + 1;
-      if (hi[(h << HS) + H_STATE] !== FLOW_STATE_FREE && hf[(h << HFS) + HF_EXPIRY]! < now && !this.peerAlive(h, now)) removed += this.removeFlow(h);
+      if (ri[(h << RS) + R_STATE] !== FLOW_STATE_FREE && rf[(h << FS) + F_EXPIRY]! < now && !this.peerAlive(h, now)) removed += this.removeFlow(h);
     }
     this.sweepHand = hand;
     this.counters[C_EXPIRED] += removed;
@@ -678,41 +647,17 @@ export class FlowTable {
 
   /** Whether h names a live entry. */
   isLive(h: number): boolean {
-    return Number.isInteger(h) && h >= 0 && h < this.capacity && this.hotInts[(h << HS) + H_STATE] !== FLOW_STATE_FREE;
+    return Number.isInteger(h) && h >= 0 && h < this.capacity && this.recordInts[(h << RS) + R_STATE] !== FLOW_STATE_FREE;
   }
 
   /** Call fn(handle) for every live entry in handle order. fn may remove entries, not insert. */
   forEachEntry(fn: (handle: number) => void): void {
-    for (let h = 0; h < this.capacity; h++) if (this.hotInts[(h << HS) + H_STATE] !== FLOW_STATE_FREE) fn(h);
+    for (let h = 0; h < this.capacity; h++) if (this.recordInts[(h << RS) + R_STATE] !== FLOW_STATE_FREE) fn(h);
   }
 
-  /** Copy entry h's key words (all FLOW_KEY_WORDS of them) into out at word offset o. */
+  /** Copy entry h's key words into out at word offset o. */
   copyKey(h: number, out: Uint32Array, o: number): void {
-    const hw = this.hotWords;
-    const b = h << HS;
-    out[o] = hw[b + H_K0]!;
-    out[o + 4] = hw[b + H_K4]!;
-    out[o + 8] = hw[b + H_K8]!;
-    out[o + 9] = hw[b + H_K9]!;
-    out[o + 10] = hw[b + H_K10]!;
-    out[o + 11] = hw[b + H_K11]!;
-    const wk = this.wideKeys;
-    if ((this.hotInts[b + H_STATE]! & ST_WIDE) !== 0 && wk !== null) {
-      const x = h * FLOW_WIDE_WORDS;
-      out[o + 1] = wk[x]!;
-      out[o + 2] = wk[x + 1]!;
-      out[o + 3] = wk[x + 2]!;
-      out[o + 5] = wk[x + 3]!;
-      out[o + 6] = wk[x + 4]!;
-      out[o + 7] = wk[x + 5]!;
-    } else {
-      out[o + 1] = 0;
-      out[o + 2] = 0;
-      out[o + 3] = 0;
-      out[o + 5] = 0;
-      out[o + 6] = 0;
-      out[o + 7] = 0;
-    }
+    out.set(this.recordWords.subarray(h << RS, (h << RS) + W), o);
   }
 
   /**
@@ -721,8 +666,8 @@ export class FlowTable {
    */
   validate(): string | null {
     const slots = this.slots;
+    const rw = this.recordWords;
     const seen = new Uint8Array(this.capacity);
-    const key = new Uint32Array(W);
     let indexed = 0;
     for (let s = 0; s < this.slotCount; s++) {
       const h = slots[2 * s + 1]!;
@@ -737,25 +682,15 @@ export class FlowTable {
       for (let t = this.home(this.hashOf(h)); t !== s; t = (t + 1) & this.slotMask) {
         if (slots[2 * t + 1]! < 0) return `entry ${h} at slot ${s} is cut off from its home by empty slot ${t}`;
       }
-      this.copyKey(h, key, 0);
-      if (this.find(key, 0, this.hashOf(h)) !== h) return `entry ${h} not found by its own key`;
+      if (this.find(rw, h << RS, this.hashOf(h)) !== h) return `entry ${h} not found by its own key`;
     }
     let live = 0;
     for (let h = 0; h < this.capacity; h++) {
-      const st = this.hotInts[(h << HS) + H_STATE]!;
+      const st = this.recordInts[(h << RS) + R_STATE]!;
       if (st === FLOW_STATE_FREE) continue;
       live++;
-      if ((st & 0xff & ~(FLOW_STATE_LIVE | FLOW_STATE_CLOSING)) !== 0 || (st & FLOW_STATE_LIVE) === 0) return `entry ${h}: bad state word ${st}`;
+      if ((st & 0xff & ~(FLOW_STATE_LIVE | FLOW_STATE_CLOSING)) !== 0 || (st & FLOW_STATE_LIVE) === 0 || st >>> 16 !== 0) return `entry ${h}: bad state word ${st}`;
       if (!seen[h]) return `live entry ${h} not indexed`;
-      if ((st >>> TTL_SHIFT) !== ttlCode(this.ttlOf(h))) return `entry ${h}: inline ttl ${st >>> TTL_SHIFT} does not match ttl ${this.ttlOf(h)}`;
-      const wide = (st & ST_WIDE) !== 0;
-      if (wide && this.wideKeys === null) return `entry ${h}: wide key without a wide-key area`;
-      if (wide) {
-        let z = 0;
-        for (let i = 0; i < FLOW_WIDE_WORDS; i++) z |= this.wideKeys![h * FLOW_WIDE_WORDS + i]!;
-        if (z === 0) return `entry ${h}: wide key whose wide words are all zero`;
-      }
-      if ((st & ST_FLOAT_BYTES) !== 0 && this.hotWords[(h << HS) + H_BYTES] !== 0) return `entry ${h}: float bytes with a u32 part`;
       const p = this.peerOf(h);
       if (p >= 0) {
         if (p === h) return `entry ${h} is its own peer`;
@@ -763,13 +698,13 @@ export class FlowTable {
         if (this.peerOf(p) !== h) return `entry ${h}'s peer ${p} names ${this.peerOf(p)}`;
         const closing = this.stateOf(h) & FLOW_STATE_CLOSING;
         if (closing !== (this.stateOf(p) & FLOW_STATE_CLOSING)) return `pair ${h}/${p}: only one side is closing`;
-        if (closing && this.hotFloats[(h << HFS) + HF_EXPIRY] !== this.hotFloats[(p << HFS) + HF_EXPIRY]) return `closing pair ${h}/${p}: expiries differ`;
+        if (closing && this.recordFloats[(h << FS) + F_EXPIRY] !== this.recordFloats[(p << FS) + F_EXPIRY]) return `closing pair ${h}/${p}: expiries differ`;
       }
     }
     if (live !== indexed) return `live ${live} != indexed ${indexed}`;
     if (live !== this.count) return `live ${live} != count ${this.count}`;
     let free = 0;
-    for (let h = this.freeHead; h >= 0; h = this.hotInts[(h << HS) + H_ACTION]!) {
+    for (let h = this.freeHead; h >= 0; h = this.recordInts[(h << RS) + R_NEXT_FREE]!) {
       if (h >= this.capacity) return `free list holds handle ${h} out of range`;
       if (this.stateOf(h) !== FLOW_STATE_FREE) return `free list holds live handle ${h}`;
       if (++free > this.freeCount) return 'free list longer than freeCount (a cycle?)';
@@ -789,94 +724,37 @@ export class FlowTable {
     return Math.imul(hash | 0, FIB) >>> this.slotShift;
   }
 
-  /**
-   * Whether live entry h's key equals the FLOW_KEY_WORDS words at keys[k] (exact): the six hot
-   * words, then either the six others all zero (a narrow entry) or equal to the wide-key area's.
-   */
-  private matches(h: number, keys: Uint32Array, k: number): boolean {
-    const hw = this.hotWords;
-    const b = h << HS;
-    if (
-      hw[b + H_K0] !== keys[k] ||
-      hw[b + H_K4] !== keys[k + 4] ||
-      hw[b + H_K8] !== keys[k + 8] ||
-      hw[b + H_K9] !== keys[k + 9] ||
-      hw[b + H_K10] !== keys[k + 10] ||
-      hw[b + H_K11] !== keys[k + 11]
-    ) {
-      return false;
-    }
-    if ((this.hotInts[b + H_STATE]! & ST_WIDE) === 0) return (keys[k + 1]! | keys[k + 2]! | keys[k + 3]! | keys[k + 5]! | keys[k + 6]! | keys[k + 7]!) === 0;
-    return this.wideMatches(h, keys, k);
-  }
-
-  private wideMatches(h: number, keys: Uint32Array, k: number): boolean {
-    const wk = this.wideKeys!;
-    const x = h * FLOW_WIDE_WORDS;
-    return (
-      wk[x] === keys[k + 1] &&
-      wk[x + 1] === keys[k + 2] &&
-      wk[x + 2] === keys[k + 3] &&
-      wk[x + 3] === keys[k + 5] &&
-      wk[x + 4] === keys[k + 6] &&
-      wk[x + 5] === keys[k + 7]
-    );
-  }
-
-  /** The slow part of touch's byte count: a carry out of the u32 part, or a non-u32 count. */
-  private addBytes(h: number, bytes: number): void {
-    const hw = this.hotWords;
-    const hi = this.hotInts;
-    const cf = this.coldFloats;
-    const b = h << HS;
-    const c = h * CFW + CF_BYTES_HI;
-    const st = hi[b + H_STATE]!;
-    if ((st & ST_FLOAT_BYTES) !== 0) {
-      cf[c]! += bytes;
-    } else if (bytes >>> 0 === bytes) {
-      // Carry: both parts are integers, so the split stays exact (below 2^53).
-      cf[c]! += TWO_32;
-      hw[b + H_BYTES] = hw[b + H_BYTES]! + bytes - TWO_32;
-    } else {
-      // From now on the cold Float64 alone accumulates, exactly as a plain Float64 would.
-      cf[c] = cf[c]! + hw[b + H_BYTES]! + bytes;
-      hw[b + H_BYTES] = 0;
-      hi[b + H_STATE] = st | ST_FLOAT_BYTES;
-    }
-  }
-
   /** Whether h's peer keeps the pair alive at `now` (h's own expiry has passed). Rare. */
   private peerAlive(h: number, now: number): boolean {
-    const p = this.coldInts[h * CW + C_PEER]!;
-    return p >= 0 && !(this.hotFloats[(p << HFS) + HF_EXPIRY]! < now);
+    const p = this.recordInts[(h << RS) + R_PEER]!;
+    return p >= 0 && !(this.recordFloats[(p << FS) + F_EXPIRY]! < now);
   }
 
   /** RST on h: both entries closing, both expiries cut to min(pair expiry, now + rstTimeout). */
   private cut(h: number, now: number): void {
-    const hi = this.hotInts;
-    const hf = this.hotFloats;
+    const ri = this.recordInts;
+    const rf = this.recordFloats;
     let e = this.expiryOf(h);
     const cut = now + this.rstTimeout;
     if (e > cut) e = cut;
-    hi[(h << HS) + H_STATE]! |= FLOW_STATE_CLOSING;
-    hf[(h << HFS) + HF_EXPIRY] = e;
-    const p = this.coldInts[h * CW + C_PEER]!;
+    ri[(h << RS) + R_STATE]! |= FLOW_STATE_CLOSING;
+    rf[(h << FS) + F_EXPIRY] = e;
+    const p = ri[(h << RS) + R_PEER]!;
     if (p >= 0) {
-      hi[(p << HS) + H_STATE]! |= FLOW_STATE_CLOSING;
-      hf[(p << HFS) + HF_EXPIRY] = e;
+      ri[(p << RS) + R_STATE]! |= FLOW_STATE_CLOSING;
+      rf[(p << FS) + F_EXPIRY] = e;
     }
   }
 
   /** Every record free (state 0, peer -1), the free list 0, 1, 2, ..., the index empty. */
   private resetPool(): void {
     const cap = this.capacity;
-    const hi = this.hotInts;
-    const ci = this.coldInts;
+    const ri = this.recordInts;
     for (let h = 0; h < cap; h++) {
-      const b = h << HS;
-      hi[b + H_STATE] = FLOW_STATE_FREE;
-      hi[b + H_ACTION] = h + 1 < cap ? h + 1 : -1;
-      ci[h * CW + C_PEER] = -1;
+      const b = h << RS;
+      ri[b + R_STATE] = FLOW_STATE_FREE;
+      ri[b + R_PEER] = -1;
+      ri[b + R_NEXT_FREE] = h + 1 < cap ? h + 1 : -1;
     }
     this.freeHead = 0;
     this.freeCount = cap;
@@ -888,52 +766,30 @@ export class FlowTable {
     this.sweepHand = 0;
   }
 
-  /** Take a free handle (the caller checked freeCount), fill its records and index it. */
+  /** Take a free handle (the caller checked freeCount), fill its record and index it. */
   private allocate(keys: Uint32Array, k: number, hash: number, now: number, ttl: number, action: number, generation: number): number {
-    const hw = this.hotWords;
-    const hi = this.hotInts;
-    const hf = this.hotFloats;
-    const ci = this.coldInts;
-    const cf = this.coldFloats;
+    const rw = this.recordWords;
+    const ri = this.recordInts;
+    const rf = this.recordFloats;
     const h = this.freeHead;
-    const b = h << HS;
-    const f = h << HFS;
-    const c = h * CW;
-    const cc = h * CFW;
-    this.freeHead = hi[b + H_ACTION]!;
+    const b = h << RS;
+    const f = h << FS;
+    this.freeHead = ri[b + R_NEXT_FREE]!;
     this.freeCount--;
-    hw[b + H_K0] = keys[k]!;
-    hw[b + H_K4] = keys[k + 4]!;
-    hw[b + H_K8] = keys[k + 8]!;
-    hw[b + H_K9] = keys[k + 9]!;
-    hw[b + H_K10] = keys[k + 10]!;
-    hw[b + H_K11] = keys[k + 11]!;
-    let st = FLOW_STATE_LIVE | (ttlCode(ttl) << TTL_SHIFT);
-    if ((keys[k + 1]! | keys[k + 2]! | keys[k + 3]! | keys[k + 5]! | keys[k + 6]! | keys[k + 7]!) !== 0) {
-      st |= ST_WIDE;
-      const wk = this.wideKeys ?? (this.wideKeys = new Uint32Array(this.capacity * FLOW_WIDE_WORDS));
-      const x = h * FLOW_WIDE_WORDS;
-      wk[x] = keys[k + 1]!;
-      wk[x + 1] = keys[k + 2]!;
-      wk[x + 2] = keys[k + 3]!;
-      wk[x + 3] = keys[k + 5]!;
-      wk[x + 4] = keys[k + 6]!;
-      wk[x + 5] = keys[k + 7]!;
-    }
-    hi[b + H_STATE] = st;
-    hi[b + H_ACTION] = action;
-    hf[f + HF_EXPIRY] = now + ttl;
-    hf[f + HF_LAST_SEEN] = now;
-    hw[b + H_GENERATION] = generation;
-    hi[b + H_USER_DATA] = 0;
-    hw[b + H_PACKETS] = 0;
-    hw[b + H_BYTES] = 0;
-    ci[c + C_PEER] = -1;
-    ci[c + C_HASH] = hash;
-    ci[c + C_PACKETS_HI] = 0;
-    cf[cc + CF_BYTES_HI] = 0;
-    cf[cc + CF_TTL] = ttl;
-    cf[cc + CF_CREATED] = now;
+    for (let i = 0; i < W; i++) rw[b + i] = keys[k + i]!;
+    rw[b + R_HASH] = hash;
+    ri[b + R_STATE] = FLOW_STATE_LIVE;
+    rf[f + F_EXPIRY] = now + ttl;
+    rf[f + F_LAST_SEEN] = now;
+    rf[f + F_PACKETS] = 0;
+    rf[f + F_BYTES] = 0;
+    rf[f + F_TTL] = ttl;
+    rf[f + F_CREATED] = now;
+    ri[b + R_ACTION] = action;
+    rw[b + R_GENERATION] = generation;
+    ri[b + R_USER_DATA] = 0;
+    ri[b + R_PEER] = -1;
+    ri[b + R_NEXT_FREE] = -1;
     // The index is never full (slotCount > capacity), so the probe ends.
     const slots = this.slots;
     const mask = this.slotMask;
@@ -947,7 +803,7 @@ export class FlowTable {
 
   /** Unindex and free h and its peer; returns 1 or 2. Counting is the caller's. */
   private removeFlow(h: number): number {
-    const p = this.coldInts[h * CW + C_PEER]!;
+    const p = this.recordInts[(h << RS) + R_PEER]!;
     this.release(h);
     if (p >= 0) {
       this.release(p);
@@ -961,7 +817,7 @@ export class FlowTable {
     const slots = this.slots;
     const mask = this.slotMask;
     const shift = this.slotShift;
-    let i = this.home(this.coldInts[h * CW + C_HASH]!);
+    let i = this.home(this.recordWords[(h << RS) + R_HASH]!);
     while (slots[2 * i + 1] !== h) i = (i + 1) & mask;
     // Walk the run after the hole; an entry moves back into the hole unless its home lies
     // cyclically in (hole, j], where moving it would put it before its home.
@@ -978,15 +834,16 @@ export class FlowTable {
       }
     }
     slots[2 * i + 1] = -1;
-    const hi = this.hotInts;
-    const b = h << HS;
-    hi[b + H_STATE] = FLOW_STATE_FREE;
-    hi[b + H_ACTION] = this.freeHead;
-    this.coldInts[h * CW + C_PEER] = -1;
+    const ri = this.recordInts;
+    const b = h << RS;
+    ri[b + R_STATE] = FLOW_STATE_FREE;
+    ri[b + R_PEER] = -1;
+    ri[b + R_NEXT_FREE] = this.freeHead;
     this.freeHead = h;
     this.freeCount++;
     this.count--;
   }
+
   /**
    * Free at least `need` entries for an insert whose key hashes to `hash`. Candidates: the
    * occupied slots of the key's probe run and evictSample entries under the clock hand; the one
