@@ -107,7 +107,11 @@ function runReplay(input: string, opts: ReplayOptions): void {
   const written = sink instanceof PcapngSink ? sink.writer.frames : sink instanceof SplitSink ? sink.writers.reduce((a, w) => a + w.frames, 0) : 0;
   const summary = summarize(engine, result, { input, config: opts.config, output: opts.out ?? null, outputFrames: written, workers: 1 });
   if (opts.flows) for (const l of flowDump(engine)) text.line(l);
-  if (opts.sessions) text.line(opts.json ? '' : 'NAT sessions: none (WinNAT sessions arrive with the NAT driver)');
+  if (opts.sessions) {
+    // The Get-NetNatSession view; empty until the WinNAT driver creates sessions.
+    if (opts.json) summary['sessions'] = [];
+    else text.line('NAT sessions: none (WinNAT sessions arrive with the NAT driver)');
+  }
   if (opts.json) text.line(JSON.stringify(summary));
   else for (const l of formatSummary(summary, input, opts.config)) text.line(l);
   text.flush();
