@@ -265,8 +265,14 @@ export class Engine implements CompositeDescriber {
     const sources = batch.sources;
     const tracer = this.tracer;
     let probeCount = 0;
+    let needCount = 0;
     cols.floodUsed = 0;
     const counters = this.counters;
+    const portRx = this.portRx;
+    const l4Offsets = batch.l4Offsets;
+    const innerL4Offsets = batch.innerL4Offsets;
+    const wireLengths = batch.wireLengths;
+    const numbers = batch.numbers;
     if (generated === 0) counters[C_IN] += n;
 
     // ---- ingress ------------------------------------------------------------------------------
@@ -292,7 +298,7 @@ export class Engine implements CompositeDescriber {
         reasons[i] = DropReasonId['unknown-port'];
         continue;
       }
-      if (generated === 0) this.portRx[port]!++;
+      if (generated === 0) portRx[port]!++;
       keys[k + 11] = ((keys[k + 11]! & 0xffff) | (port << 16)) >>> 0;
       const err = errors[i]!;
       if (err !== 0) {
@@ -302,6 +308,7 @@ export class Engine implements CompositeDescriber {
         continue;
       }
       need[i] = 1;
+      needCount++;
       const kind = keys[k + 9]! >>> 24;
       if ((kind !== L3_KIND_IPV4 && kind !== L3_KIND_IPV6) || (d[o]! & 0x01) !== 0) continue; // not cached: the slow path
       tHashes[i] = tableHash(hashes[i]!, port);
@@ -323,10 +330,19 @@ export class Engine implements CompositeDescriber {
         const o = offsets[i]!;
         const c = flows.actionOf(e);
         if (flows.generationOf(e) === gen && flows.userDataOf(e) === macHash((d[o]! << 8) | d[o + 1]!, v.getUint32(o + 2))) {
-          flows.touch(e, times[i]!, lengths[i]!, tcpFlagsOf(batch, i));
+          // TCP flags of the keyed frame (tcpFlagsOf inline).
+          let tcp = 0;
+          const w9 = keys[i * FLOW_KEY_WORDS + 9]!;
+          if (((w9 >>> 16) & 0xff) === IPPROTO_TCP) {
+            const il4 = innerL4Offsets[i]!;
+            const l4 = il4 >= 0 ? il4 : l4Offsets[i]!;
+            if (l4 >= 0 && l4 + 14 <= o + lengths[i]!) tcp = d[l4 + 13]!;
+          }
+          flows.touch(e, times[i]!, lengths[i]!, tcp);
           comp[i] = c;
           hit[i] = 1;
           need[i] = 0;
+          needCount--;
           hits++;
           if (tracer) tracer.flowHit(e, flows, cs, c);
           continue;
@@ -339,37 +355,36 @@ export class Engine implements CompositeDescriber {
     counters[C_HITS] += hits;
 
     // ---- slow path, in frame order ----------------------------------------------------------------
-    for (let i = 0; i < n; i++) if (need[i] === 1) this.slow(batch, i);
+    if (needCount > 0) for (let i = 0; i < n; i++) if (need[i] === 1) this.slow(batch, i);
 
     // ---- tx -----------------------------------------------------------------------------------
     // The common case inline: an input frame forwarded unchanged to a port that is not a host
     // vNIC, untraced. Everything else (drops, floods, transpositions, host answers) goes to tx().
     const verdicts = cs.verdicts;
     const egressOf = cs.egress;
-    const vlanOps = cs.vlanOps;
-    const macOps = cs.macOps;
     const plainOf = cs.plain;
     const kinds = vs.kinds;
     const portTx = this.portTx;
     const drops = this.drops;
+    const inline = tracer === null && generated === 0;
     let plain = 0;
     let dropped = 0;
     for (let i = 0; i < n; i++) {
       const c = comp[i]!;
-      if (c >= 0 && tracer === null && generated === 0 && verdicts[c] !== 0) {
+      if (c >= 0 && inline && verdicts[c] !== 0) {
         // A cached drop (or a decided one): counted by reason, handed to the sink on its ingress port.
         const reason = verdicts[c]!;
         dropped++;
         drops[reason]!++;
-        sink.drop(ports[i]!, d, offsets[i]!, lengths[i]!, batch.wireLengths[i]!, seconds[i]!, nanos[i]!, batch.numbers[i]!, reason, c, hit[i] === 1, 0);
+        sink.drop(ports[i]!, d, offsets[i]!, lengths[i]!, wireLengths[i]!, seconds[i]!, nanos[i]!, numbers[i]!, reason, c, hit[i] === 1, 0);
         continue;
       }
-      if (c >= 0 && tracer === null && generated === 0 && vlanOps[c] === VLAN_OP_NONE && macOps[c] === 0 && plainOf[c] === 1) {
+      if (c >= 0 && inline && plainOf[c] === 1) {
         const egress = egressOf[c]!;
         if (kinds[egress] !== PORT_KIND_VNIC) {
           plain++;
           portTx[egress]!++;
-          sink.forward(egress, ports[i]!, d, offsets[i]!, lengths[i]!, batch.wireLengths[i]!, seconds[i]!, nanos[i]!, batch.numbers[i]!, c, hit[i] === 1, 0);
+          sink.forward(egress, ports[i]!, d, offsets[i]!, lengths[i]!, wireLengths[i]!, seconds[i]!, nanos[i]!, numbers[i]!, c, hit[i] === 1, 0);
           continue;
         }
       }
