@@ -16,8 +16,7 @@
  * as a copy; and the copy primitives (copyBytes across slabs vs copyWithin in one slab vs the
  * allocating set(subarray) it replaces) at 64 and 1514 bytes.
  */
-import { Bench } from 'tinybench';
-import { runMicro } from './micro-report.js';
+import { microBench, runMicro } from './micro-report.js';
 import { Prng } from '../src/base/bytes.js';
 import { copyBytes } from '../src/action/copy.js';
 import { mssClamp } from '../src/action/mss.js';
@@ -77,11 +76,7 @@ function kindBatch(kind: Kind, seed: number): FrameBatch {
 let sink = 0;
 
 async function main(): Promise<void> {
-  const filter = process.argv[2] ? new RegExp(process.argv[2]) : null;
-  const bench = new Bench({ name: 'vfp-engine micro: action', time: 500 });
-  const add = (name: string, fn: () => void): void => {
-    if (!filter || filter.test(name)) bench.add(name, fn);
-  };
+  const { bench, filter, add } = microBench('vfp-engine micro: action', 500);
 
   const small = kindBatch('ipv4/tcp 64', 1);
   const out = new Uint8Array(FRAMES * STRIDE);

@@ -20,8 +20,7 @@
  * entries are visited at random (as real traffic does) while the key words stream sequentially
  * (as a freshly parsed batch does). Results fold into a printed sink so the JIT keeps the work.
  */
-import { Bench } from 'tinybench';
-import { runMicro } from './micro-report.js';
+import { microBench, runMicro } from './micro-report.js';
 import { Prng } from '../src/base/bytes.js';
 import { FLOW_KEY_WORDS, L3_KIND_IPV4 } from '../src/frame/batch.js';
 import { FlowTable } from '../src/flow/table.js';
@@ -87,13 +86,9 @@ let sink = 0;
 const NOW = 1;
 
 async function main(): Promise<void> {
-  const filter = process.argv[2] ? new RegExp(process.argv[2]) : null;
-  const bench = new Bench({ name: 'vfp-engine flow table', time: 500 });
+  const { bench, filter, add } = microBench('vfp-engine flow table', 500);
   const notes: string[] = [];
   const want = (name: string): boolean => !filter || filter.test(name);
-  const add = (name: string, fn: () => void): void => {
-    if (want(name)) bench.add(name, fn);
-  };
 
   // ---- lookup hit at three table sizes -----------------------------------------------------------
   for (const [label, n] of [['1k', 1024], ['64k', 65536], ['1M', 1 << 20]] as const) {

@@ -5,7 +5,17 @@
  * timer saturates below ~100 ns), the median as well (robust when another process steals the
  * CPU), then any extra tables and notes, and the sink value that keeps the JIT from skipping work.
  */
-import type { Bench } from 'tinybench';
+import { Bench } from 'tinybench';
+
+/** A Bench whose `add` registers only the tasks the command-line filter (argv[2], a regex) selects. */
+export function microBench(name: string, time: number): { bench: Bench; filter: RegExp | null; add: (task: string, fn: () => void) => void } {
+  const filter = process.argv[2] ? new RegExp(process.argv[2]) : null;
+  const bench = new Bench({ name, time });
+  const add = (task: string, fn: () => void): void => {
+    if (!filter || filter.test(task)) bench.add(task, fn);
+  };
+  return { bench, filter, add };
+}
 
 export interface MicroReport {
   /** Script name for messages, e.g. `micro-flow`. */

@@ -20,8 +20,7 @@
  * fold into a printed sink. The first table is the compile cost per layer size (lowering and
  * code generation, including building the index).
  */
-import { Bench } from 'tinybench';
-import { runMicro } from './micro-report.js';
+import { microBench, runMicro } from './micro-report.js';
 import { Prng } from '../src/base/bytes.js';
 import { compileIR } from '../src/vfp/codegen.js';
 import type { CompiledLayer } from '../src/vfp/codegen.js';
@@ -101,11 +100,7 @@ function packets(layer: Layer, compiled: CompiledLayer, kind: Kind, rng: Prng): 
 let sink = 0;
 
 async function main(): Promise<void> {
-  const filter = process.argv[2] ? new RegExp(process.argv[2]) : null;
-  const bench = new Bench({ name: 'vfp-engine micro-vfp', time: 400 });
-  const add = (name: string, fn: () => void): void => {
-    if (!filter || filter.test(name)) bench.add(name, fn);
-  };
+  const { bench, filter, add } = microBench('vfp-engine micro-vfp', 400);
   const compileTimes: Array<Record<string, string>> = [];
   for (const n of SIZES) {
     const rng = new Prng(n);

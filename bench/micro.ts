@@ -12,8 +12,7 @@
  *
  * Fixtures are built with synth/'s header writers from a seeded PRNG: same frames every run.
  */
-import { Bench } from 'tinybench';
-import { runMicro } from './micro-report.js';
+import { microBench, runMicro } from './micro-report.js';
 import { Prng } from '../src/base/bytes.js';
 import { checksum, checksumUpdate32 } from '../src/base/checksum.js';
 import { FLOW_KEY_WORDS, FrameBatch } from '../src/frame/batch.js';
@@ -91,11 +90,7 @@ function stackBatch(stack: Stack, seed: number): FrameBatch {
 let sink = 0;
 
 async function main(): Promise<void> {
-  const filter = process.argv[2] ? new RegExp(process.argv[2]) : null;
-  const bench = new Bench({ name: 'vfp-engine micro', time: 500 });
-  const add = (name: string, fn: () => void): void => {
-    if (!filter || filter.test(name)) bench.add(name, fn);
-  };
+  const { bench, filter, add } = microBench('vfp-engine micro', 500);
 
   const stacks: Stack[] = ['eth/ipv4/udp', 'eth/ipv4/tcp', 'eth/vlan/ipv4/tcp', 'eth/ipv6/tcp', 'vxlan/eth/ipv4/tcp'];
   for (const stack of stacks) {
