@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     if (!names.some(want)) continue;
     const flows = makeFlows(n, 1, 10);
     const table = filledTable(flows, n);
-    notes.push(`${label} flows: ${table.entrySize.toFixed(1)} bytes/entry, ${(table.memorySize / 2 ** 20).toFixed(1)} MiB, ${table.slotCount} slots, record 0 at byte ${table.recordWords.byteOffset} of its buffer`);
+    notes.push(`${label} flows: ${table.entrySize.toFixed(1)} bytes/entry, ${(table.memorySize / 2 ** 20).toFixed(1)} MiB, ${table.slotCount} slots, record 0 at byte ${table.hotWords.byteOffset} of its buffer`);
     const stream = probeStream(flows, Math.max(n, 64 * OPS), 2);
     const batches = stream.count / OPS;
     let b = 0;

@@ -16,8 +16,8 @@
  * `generationOf(h)`, `userDataOf(h)`, `peerOf(h)`, `packetsOf(h)`, `bytesOf(h)`, `lastSeenOf(h)`,
  * `expiryOf(h)`, ...; V8 inlines them); the caller may rewrite the action, generation and userData
  * of a live entry (`setAction`, `setGeneration`, `setUserData`); every other field is the table's.
- * The record views and the FLOW_RECORD_* word offsets are exported for code that wants to read a
- * field without a call, read-only.
+ * The record views and the FLOW_HOT_* / FLOW_COLD_* word offsets are exported for code that wants
+ * to read a field without a call, read-only.
  *
  * Keys. A key is the engine's flow key, FLOW_KEY_WORDS (12) u32 words laid out as in
  * src/frame/batch.ts; word 11's high 16 bits carry the engine port id, so the same 5-tuple
@@ -26,48 +26,64 @@
  * they computed (parse/'s symmetric flowHash). The table never hashes: equal keys must come with
  * equal hashes, and nothing else is assumed (a constant hash is correct, only slow).
  *
- * Data layout. Entries live in a pool of `capacity` records addressed by integer handles
- * 0..capacity-1 that never move while the entry lives. A record is FLOW_RECORD_SIZE (128) bytes,
- * two 64-byte cache lines, in one buffer viewed three ways (`recordWords` Uint32, `recordInts`
- * Int32, `recordFloats` Float64, all starting at record 0): entry h is words h*32 .. h*32+31, its
- * Float64 fields at recordFloats[h*16 + word/2]. Line 0 holds everything a lookup reads (key and
- * own expiry), line 1 everything touch and the caller's hit path read (counters, ttl, action,
- * generation, userData), so a hit costs the index slot plus the record's two adjacent lines.
- * Words (FLOW_RECORD_* offsets):
- *   0..11  key         Uint32 x12  the flow key, FLOW_KEY_WORDS words
- *   12     hash        Uint32   the caller's hash (finds the entry's home slot on removal)
- *   13     state       Int32    bits 0-7: 0 free, STATE_LIVE | STATE_CLOSING (a RST was seen on
- *                               the pair); bits 8-15: OR of the TCP flags counted on this entry
- *   14-15  expiry      Float64  own expiry: the latest now + ttl of a packet counted on this entry
- *                               (or the RST cut); the pair's expiry is the max of both entries'
- *   16-17  lastSeen    Float64  packet-clock time of the last touch (the insert time until then)
- *   18-19  packets     Float64  packets counted by touch
- *   20-21  bytes       Float64  bytes counted by touch
- *   22-23  ttl         Float64  idle timeout in seconds: a packet extends expiry to now + ttl
- *   24-25  created     Float64  packet-clock time of the insert
- *   26     action      Int32    opaque action handle given at insert (caller may rewrite it)
- *   27     generation  Uint32   policy generation the action was computed under (caller's)
- *   28     userData    Int32    free for the caller (0 at insert)
- *   29     peer        Int32    handle of the other entry of a flow pair, -1 for a single entry
- *   30     nextFree    Int32    while free: the next handle of the free list (-1 ends it)
- *   31     (spare)     0
+ * Data layout. Entries live in a pool of `capacity` entries addressed by integer handles
+ * 0..capacity-1 that never move while the entry lives. An entry is two FLOW_RECORD_SIZE (64-byte,
+ * one cache line) records: a *hot* one with everything a hit reads or writes, and a *cold* one
+ * with the rest. A hit on an IPv4 flow costs the index slot plus one line; the cold record is
+ * read only for wide (IPv6) keys, closing or expired entries, pairs, removal and dumps. Both
+ * arrays are in one buffer, the hot records first, each viewed three ways (`hotWords` Uint32,
+ * `hotInts` Int32, `hotFloats` Float64; `coldWords`, `coldInts`, `coldFloats`): entry h is words
+ * h*16 .. h*16+15 of each, its Float64 fields at [h*8 + word/2].
+ * Hot record (FLOW_HOT_* offsets):
+ *   0..5   key words 0, 4, 8, 9, 10, 11 (addresses' first words, ports, kind/protocol/VLAN, VNI,
+ *          ethertype/port id: all an IPv4, ARP or other-ethertype key has)
+ *   6      state       Int32    bits 0-7: 0 free, STATE_LIVE | STATE_CLOSING (a RST was seen on
+ *                               the pair); bits 8-15: OR of the TCP flags counted on this entry;
+ *                               bit 16: FLOW_STATE_WIDE, the key has a non-zero cold key word
+ *   7      action      Int32    opaque action handle given at insert (caller may rewrite it)
+ *   8-9    lastSeen    Float64  the latest packet-clock time counted on this entry (the insert
+ *                               time until then; an out-of-order packet does not move it back)
+ *   10-11  ttl         Float64  idle timeout in seconds: the entry's own expiry is lastSeen + ttl
+ *   12     packets     Uint32   packets counted by touch, low 32 bits
+ *   13     bytes       Uint32   bytes counted by touch, low 32 bits
+ *   14     generation  Uint32   policy generation the action was computed under (caller's)
+ *   15     userData    Int32    free for the caller (0 at insert)
+ * Cold record (FLOW_COLD_* offsets):
+ *   0      hash        Uint32   the caller's hash (finds the entry's home slot on removal)
+ *   1..6   key words 1, 2, 3, 5, 6, 7 (the rest of IPv6 addresses; zero for every other key)
+ *   7      peer        Int32    handle of the other entry of a flow pair, -1 for a single entry
+ *   8      nextFree    Int32    while free: the next handle of the free list (-1 ends it)
+ *   9, 10  packets, bytes high 32 bits (touch carries into them when the hot words wrap)
+ *   11     (spare)     0
+ *   12-13  created     Float64  packet-clock time of the insert
+ *   14-15  closeExpiry Float64  once the pair is closing: its expiry, cut by the RST and shared
+ *                               by both entries (lastSeen + ttl no longer counts)
+ * An entry's own expiry is thus lastSeen + ttl, or closeExpiry when closing; the pair's is the
+ * max of both entries'. A key compare reads the six hot words; a narrow entry (WIDE clear) then
+ * matches only a probe whose cold words are all zero, and only a wide one reads its cold words.
+ * Measured on acl-hit with 64k flows (the working set far beyond the cache): this split and the
+ * 4-byte index slots below gave +11% (in-process A/B, 12 of 12 paired runs) over the former
+ * 128-byte record with 8-byte slots.
  * Free handles form a LIFO list threaded through nextFree (a freed entry's lines are reused
  * first; initially 0, 1, 2, ... in order). The buffer is a WebAssembly.Memory (page-aligned: the
  * one allocation whose alignment JS can rely on; it is never grown, so never detached), so every
- * record starts on a 128-byte boundary and the adjacent-line prefetcher fetches both lines of a
- * record together. If the engine refuses one, a plain ArrayBuffer is used with the records at
- * byte 112, which aligns them when malloc serves the buffer from mmap (page + 16, glibc's case for
- * large buffers); for small buffers alignment is then luck, and only speed depends on it.
- * The index is open addressing with linear probing over one interleaved Int32Array `slots` of
- * 2 * slotCount words: slots[2s] is the entry's hash, slots[2s + 1] its handle (-1 empty). The hash
- * beside the handle rejects most non-matching slots without touching the entry's key; only an
- * equal hash costs the 12-word compare. slotCount is a power of two >= capacity / maxLoad (maxLoad
- * 0.5 by default), so the index is never more than maxLoad full and a probe always meets an empty
- * slot. The home slot is the top bits of hash * 0x9e3779b1 (Fibonacci hashing): a caller's hash
- * with weak low bits still spreads. Deletion shifts the following run back (no tombstones), so a
- * probe's length depends only on the live entries. Bytes per entry: `entrySize`, 144 at the
- * default load with a power-of-two capacity (128 of record, 16 of index: two 8-byte slots per
- * entry); up to 160 when capacity / maxLoad rounds up to the next power of two.
+ * record starts on a line boundary. If the engine refuses one, a plain ArrayBuffer is used with
+ * the records at byte 48, which aligns them when malloc serves the buffer from mmap (page + 16,
+ * glibc's case for large buffers); for small buffers alignment is then luck, and only speed
+ * depends on it.
+ * The index is open addressing with linear probing over one Uint32Array `slots` of slotCount
+ * words: a slot holds (tag << handleBits) | (handle + 1), 0 when empty, where handleBits is the
+ * fewest bits that hold capacity and the tag is the low 32 - handleBits bits of the entry's hash
+ * (14 bits at 131k entries, 7 at the 16M maximum). The tag rejects most non-matching slots
+ * without touching the entry's record; only an equal tag costs the key compare. slotCount is a
+ * power of two >= capacity / maxLoad (maxLoad 0.5 by default), so the index is never more than
+ * maxLoad full and a probe always meets an empty slot. The home slot is the top bits of
+ * hash * 0x9e3779b1 (Fibonacci hashing): a caller's hash with weak low bits still spreads.
+ * Deletion shifts the following run back (no tombstones; a moved slot's home comes from its
+ * entry's cold hash), so a probe's length depends only on the live entries. Bytes per entry:
+ * `entrySize`, 136 at the default load with a power-of-two capacity (128 of records, 8 of index:
+ * two 4-byte slots per entry); up to 144 when capacity / maxLoad rounds up to the next power of
+ * two.
  *
  * Invariants.
  *  - Every live entry is in the index exactly once, reachable from its home slot without crossing
@@ -83,8 +99,8 @@
  *
  * Time. `now` is the packet clock in seconds (pcap timestamps in replay, monotonic in live mode).
  * A pair is alive while max(expiry(h), expiry(peer)) >= now, where each entry's own expiry is the
- * latest now + ttl of the packets counted on it: `touch` writes only its own record (no peer
- * access on the hot path), and `lookup` reads the peer only when its own entry looks dead (a
+ * latest now + ttl of the packets counted on it (lastSeen + ttl): `touch` writes only its own hot
+ * record (no peer access on the hot path), and `lookup` reads the peer only when its own entry looks dead (a
  * one-way flow's silent side, or a truly dead pair). So a packet in either direction keeps the
  * pair alive, exactly as if both expiries were refreshed together, and an out-of-order timestamp
  * never moves an expiry back. A dead pair found by `lookup` is removed and the lookup misses;
@@ -92,7 +108,7 @@
  * budget), so no timer wheel is needed and replay stays deterministic.
  *
  * TCP. `touch` ORs the packet's TCP flags into the entry. A RST (0x04) cuts the pair's expiry to
- * at most now + rstTimeout (5 s, DASH's "TTL cut to 5 s"), writing both records (rare), and marks
+ * at most now + rstTimeout (5 s, DASH's "TTL cut to 5 s"), writing both entries (rare), and marks
  * the pair closing: later packets are still counted but no longer extend the expiry, so trailing
  * segments and RSTs still hit the flow for a moment (VFP waits about a round trip before closing)
  * and then it dies.
@@ -159,48 +175,61 @@ export const FLOW_DEFAULT_EVICT_SAMPLE = 8;
 export const FLOW_TABLE_MAX_CAPACITY = 1 << 24;
 
 // ---- record layout (u32 word offsets within a record; see the essay) ---------------------------
-/** Words per record (a record is 128 bytes, two cache lines). */
-export const FLOW_RECORD_WORDS = 32;
+/** Words per record, hot and cold alike (each record is 64 bytes, one cache line). */
+export const FLOW_RECORD_WORDS = 16;
 export const FLOW_RECORD_SIZE = FLOW_RECORD_WORDS * 4;
-export const FLOW_RECORD_KEY = 0;
-export const FLOW_RECORD_HASH = 12;
-export const FLOW_RECORD_STATE = 13;
-export const FLOW_RECORD_EXPIRY = 14;
-export const FLOW_RECORD_LAST_SEEN = 16;
-export const FLOW_RECORD_PACKETS = 18;
-export const FLOW_RECORD_BYTES = 20;
-export const FLOW_RECORD_TTL = 22;
-export const FLOW_RECORD_CREATED = 24;
-export const FLOW_RECORD_ACTION = 26;
-export const FLOW_RECORD_GENERATION = 27;
-export const FLOW_RECORD_USER_DATA = 28;
-export const FLOW_RECORD_PEER = 29;
-export const FLOW_RECORD_NEXT_FREE = 30;
+/** Hot record: the key words a lookup compares first, then what a hit reads and touch writes. */
+export const FLOW_HOT_KEY = 0; // key words 0, 4, 8, 9, 10, 11 (FLOW_HOT_KEY_WORDS) at 0..5
+export const FLOW_HOT_STATE = 6;
+export const FLOW_HOT_ACTION = 7;
+export const FLOW_HOT_LAST_SEEN = 8; // Float64
+export const FLOW_HOT_TTL = 10; // Float64
+export const FLOW_HOT_PACKETS = 12; // low 32 bits
+export const FLOW_HOT_BYTES = 13; // low 32 bits
+export const FLOW_HOT_GENERATION = 14;
+export const FLOW_HOT_USER_DATA = 15;
+/** Cold record: what only the slow path, removal, dumps and rare cases read. */
+export const FLOW_COLD_HASH = 0;
+export const FLOW_COLD_KEY = 1; // key words 1, 2, 3, 5, 6, 7 (FLOW_COLD_KEY_WORDS) at 1..6
+export const FLOW_COLD_PEER = 7;
+export const FLOW_COLD_NEXT_FREE = 8;
+export const FLOW_COLD_PACKETS_HIGH = 9;
+export const FLOW_COLD_BYTES_HIGH = 10;
+export const FLOW_COLD_CREATED = 12; // Float64
+export const FLOW_COLD_CLOSE_EXPIRY = 14; // Float64: the pair's expiry once it is closing
+/** Which key word each hot / cold key slot holds. */
+export const FLOW_HOT_KEY_WORDS: readonly number[] = [0, 4, 8, 9, 10, 11];
+export const FLOW_COLD_KEY_WORDS: readonly number[] = [1, 2, 3, 5, 6, 7];
+/** State bit: the key has a non-zero word among FLOW_COLD_KEY_WORDS (IPv6), kept in the cold record. */
+export const FLOW_STATE_WIDE = 1 << 16;
 
-// Local literals for the hot paths: word offsets (R_*) and Float64 indices (F_* = word / 2).
-const RS = 5; // log2(FLOW_RECORD_WORDS): record h starts at word h << RS
-const FS = 4; // ... and at Float64 index h << FS
-const R_HASH = 12;
-const R_STATE = 13;
-const R_ACTION = 26;
-const R_GENERATION = 27;
-const R_USER_DATA = 28;
-const R_PEER = 29;
-const R_NEXT_FREE = 30;
-const R_LINE1 = 16; // first word of a record's second cache line
-const F_EXPIRY = 7;
-const F_LAST_SEEN = 8;
-const F_PACKETS = 9;
-const F_BYTES = 10;
-const F_TTL = 11;
-const F_CREATED = 12;
-/** Byte alignment of record 0 (a record is two lines; the adjacent-line prefetcher pairs 128-byte blocks). */
-const RECORD_ALIGN = 128;
+// Local literals for the hot paths: word offsets (H_*, C_*) and Float64 indices (HF_*, CF_* = word / 2).
+const RS = 4; // log2(FLOW_RECORD_WORDS): record h starts at word h << RS
+const FS = 3; // ... and at Float64 index h << FS
+const H_STATE = 6;
+const H_ACTION = 7;
+const H_PACKETS = 12;
+const H_BYTES = 13;
+const H_GENERATION = 14;
+const H_USER_DATA = 15;
+const HF_LAST_SEEN = 4;
+const HF_TTL = 5;
+const C_HASH = 0;
+const C_PEER = 7;
+const C_NEXT_FREE = 8;
+const C_PACKETS_HIGH = 9;
+const C_BYTES_HIGH = 10;
+const CF_CREATED = 6;
+const CF_CLOSE_EXPIRY = 7;
+const STATE_WIDE = FLOW_STATE_WIDE;
+const TWO_32 = 4294967296;
+/** Byte alignment of record 0 (a record is one line). */
+const RECORD_ALIGN = 64;
 /** Where the fallback ArrayBuffer puts record 0: glibc serves large buffers from mmap at page + 16. */
 const FALLBACK_OFFSET = RECORD_ALIGN - 16;
 const WASM_PAGE = 65536;
 
-/** Capacity up to which lookupMany probes frame by frame (records and index, ~290 KiB, stay in L2). */
+/** Capacity up to which lookupMany probes frame by frame (records and index, ~280 KiB, stay in L2). */
 const LOOKUP_MANY_DIRECT = 2048;
 /** Occupied slots of the new key's probe run offered as eviction candidates (they are in cache). */
 const PROBE_SAMPLE = 16;
@@ -246,22 +275,32 @@ export class FlowTable {
   /** FLOW_COUNTERS slots (Float64: exact to 2^53). */
   readonly counters: Float64Array;
 
-  // ---- records (see the essay): three views of the same bytes, record h at word h * 32 ----------
-  /** Uint32 view: key words, hash, generation. Read-only for callers. */
-  readonly recordWords: Uint32Array;
-  /** Int32 view: state, action, userData, peer, nextFree. Read-only for callers. */
-  readonly recordInts: Int32Array;
-  /** Float64 view (index h * 16 + word / 2): expiry, lastSeen, packets, bytes, ttl, created. Read-only for callers. */
-  readonly recordFloats: Float64Array;
+  // ---- records (see the essay): hot and cold, three views each, record h at word h * 16 ---------
+  /** Hot records, Uint32 view: key words, packets and bytes (low 32 bits), generation. Read-only for callers. */
+  readonly hotWords: Uint32Array;
+  /** Hot records, Int32 view: state, action, userData. Read-only for callers. */
+  readonly hotInts: Int32Array;
+  /** Hot records, Float64 view (index h * 8 + word / 2): lastSeen, ttl. Read-only for callers. */
+  readonly hotFloats: Float64Array;
+  /** Cold records, Uint32 view: hash, the wide key words, counter high words. Read-only for callers. */
+  readonly coldWords: Uint32Array;
+  /** Cold records, Int32 view: peer, nextFree. Read-only for callers. */
+  readonly coldInts: Int32Array;
+  /** Cold records, Float64 view: created, close expiry. Read-only for callers. */
+  readonly coldFloats: Float64Array;
 
   // ---- index and pool bookkeeping -------------------------------------------------------------
-  /** Interleaved (hash, handle) per slot; handle -1 marks an empty slot. */
-  readonly slots: Int32Array;
+  /** One word per slot: (tag << handleBits) | (handle + 1); 0 marks an empty slot. */
+  readonly slots: Uint32Array;
   readonly slotCount: number;
+  /** Bits of a slot word holding handle + 1 (the rest, up to 32, hold the tag). */
+  private readonly handleBits: number;
+  private readonly handleMask: number;
+  private readonly tagMask: number;
   private readonly slotMask: number;
   /** 32 - log2(slotCount): the home slot is the top bits of hash * FIB. */
   private readonly slotShift: number;
-  /** Head of the free list threaded through the records' nextFree word (-1: none free). */
+  /** Head of the free list threaded through the cold records' nextFree word (-1: none free). */
   private freeHead = 0;
   private freeCount: number;
   private readonly evictSample: number;
@@ -269,6 +308,8 @@ export class FlowTable {
   private sweepHand = 0;
   /** Where lookupMany's touching pass leaves its sum, so the JIT cannot drop those loads. */
   private touchedSink = 0;
+  /** A key rebuilt from a record (validate). */
+  private readonly scratchKey = new Uint32Array(W);
 
   constructor(options: FlowTableOptions) {
     const { capacity, whenFull } = options;
@@ -290,10 +331,16 @@ export class FlowTable {
     this.evictSample = evictSample;
     this.counters = new Float64Array(FLOW_COUNTER_COUNT);
 
-    const { buffer, offset } = allocateRecords(capacity * FLOW_RECORD_SIZE);
-    this.recordWords = new Uint32Array(buffer, offset, capacity * FLOW_RECORD_WORDS);
-    this.recordInts = new Int32Array(buffer, offset, capacity * FLOW_RECORD_WORDS);
-    this.recordFloats = new Float64Array(buffer, offset, capacity * (FLOW_RECORD_WORDS / 2));
+    // One buffer: the hot records, then the cold ones (both start on a line boundary).
+    const { buffer, offset } = allocateRecords(2 * capacity * FLOW_RECORD_SIZE);
+    const words = capacity * FLOW_RECORD_WORDS;
+    const cold = offset + capacity * FLOW_RECORD_SIZE;
+    this.hotWords = new Uint32Array(buffer, offset, words);
+    this.hotInts = new Int32Array(buffer, offset, words);
+    this.hotFloats = new Float64Array(buffer, offset, words / 2);
+    this.coldWords = new Uint32Array(buffer, cold, words);
+    this.coldInts = new Int32Array(buffer, cold, words);
+    this.coldFloats = new Float64Array(buffer, cold, words / 2);
 
     // At least 2 slots: a shift of 32 would be a shift of 0 in JS.
     let bits = 1;
@@ -301,7 +348,12 @@ export class FlowTable {
     this.slotCount = 1 << bits;
     this.slotMask = this.slotCount - 1;
     this.slotShift = 32 - bits;
-    this.slots = new Int32Array(this.slotCount * 2);
+    let hb = 1;
+    while (1 << hb <= capacity) hb++; // handle + 1 <= capacity fits
+    this.handleBits = hb;
+    this.handleMask = (1 << hb) - 1;
+    this.tagMask = hb >= 32 ? 0 : 2 ** (32 - hb) - 1;
+    this.slots = new Uint32Array(this.slotCount);
     this.freeCount = 0;
     this.resetPool();
   }
@@ -313,7 +365,7 @@ export class FlowTable {
 
   /** Bytes the table holds: the records' buffer (with its alignment slack), index and counters. */
   get memorySize(): number {
-    return this.recordWords.buffer.byteLength + this.slots.byteLength + this.counters.byteLength;
+    return this.hotWords.buffer.byteLength + this.slots.byteLength + this.counters.byteLength;
   }
 
   /** Bytes per entry of capacity (memorySize / capacity). */
@@ -330,90 +382,98 @@ export class FlowTable {
 
   /** Opaque action handle of entry h. */
   actionOf(h: number): number {
-    return this.recordInts[(h << RS) + R_ACTION]!;
+    return this.hotInts[(h << RS) + H_ACTION]!;
   }
   /** Policy generation entry h was installed (or last rewritten) under. */
   generationOf(h: number): number {
-    return this.recordWords[(h << RS) + R_GENERATION]!;
+    return this.hotWords[(h << RS) + H_GENERATION]!;
   }
   /** Caller's word of entry h (0 at insert). */
   userDataOf(h: number): number {
-    return this.recordInts[(h << RS) + R_USER_DATA]!;
+    return this.hotInts[(h << RS) + H_USER_DATA]!;
   }
   /** Handle of the other entry of h's pair, -1 for a single entry. */
   peerOf(h: number): number {
-    return this.recordInts[(h << RS) + R_PEER]!;
+    return this.coldInts[(h << RS) + C_PEER]!;
   }
   /** Packets counted on entry h (this direction only). */
   packetsOf(h: number): number {
-    return this.recordFloats[(h << FS) + F_PACKETS]!;
+    return this.hotWords[(h << RS) + H_PACKETS]! + this.coldWords[(h << RS) + C_PACKETS_HIGH]! * TWO_32;
   }
   /** Bytes counted on entry h (this direction only). */
   bytesOf(h: number): number {
-    return this.recordFloats[(h << FS) + F_BYTES]!;
+    return this.hotWords[(h << RS) + H_BYTES]! + this.coldWords[(h << RS) + C_BYTES_HIGH]! * TWO_32;
   }
-  /** Packet-clock time of the last touch of entry h (its insert time until then). */
+  /** Packet-clock time of the latest packet counted on entry h (its insert time until then). */
   lastSeenOf(h: number): number {
-    return this.recordFloats[(h << FS) + F_LAST_SEEN]!;
+    return this.hotFloats[(h << FS) + HF_LAST_SEEN]!;
   }
   /** Packet-clock time entry h was inserted. */
   createdAtOf(h: number): number {
-    return this.recordFloats[(h << FS) + F_CREATED]!;
+    return this.coldFloats[(h << FS) + CF_CREATED]!;
   }
   /** Idle timeout of entry h in seconds. */
   ttlOf(h: number): number {
-    return this.recordFloats[(h << FS) + F_TTL]!;
+    return this.hotFloats[(h << FS) + HF_TTL]!;
   }
   /** OR of the TCP flags counted on entry h. */
   tcpFlagsOf(h: number): number {
-    return (this.recordInts[(h << RS) + R_STATE]! >>> 8) & 0xff;
+    return (this.hotInts[(h << RS) + H_STATE]! >>> 8) & 0xff;
   }
   /** State bits of entry h: FLOW_STATE_FREE, or FLOW_STATE_LIVE | FLOW_STATE_CLOSING. */
   stateOf(h: number): number {
-    return this.recordInts[(h << RS) + R_STATE]! & 0xff;
+    return this.hotInts[(h << RS) + H_STATE]! & 0xff;
   }
   /** The caller's hash entry h was installed with. */
   hashOf(h: number): number {
-    return this.recordWords[(h << RS) + R_HASH]!;
+    return this.coldWords[(h << RS) + C_HASH]!;
+  }
+  /**
+   * Entry h's own expiry: lastSeen + ttl, or once the pair is closing the cut expiry both
+   * entries share.
+   */
+  ownExpiryOf(h: number): number {
+    return (this.hotInts[(h << RS) + H_STATE]! & FLOW_STATE_CLOSING) !== 0
+      ? this.coldFloats[(h << FS) + CF_CLOSE_EXPIRY]!
+      : this.hotFloats[(h << FS) + HF_LAST_SEEN]! + this.hotFloats[(h << FS) + HF_TTL]!;
   }
   /**
    * The packet-clock second after which h's pair is dead: the later of the two entries' own
    * expiries (reads the peer: for dumps and tests; lookup reads the peer only when it must).
    */
   expiryOf(h: number): number {
-    const f = this.recordFloats;
-    const e = f[(h << FS) + F_EXPIRY]!;
-    const p = this.recordInts[(h << RS) + R_PEER]!;
+    const e = this.ownExpiryOf(h);
+    const p = this.coldInts[(h << RS) + C_PEER]!;
     if (p < 0) return e;
-    const pe = f[(p << FS) + F_EXPIRY]!;
+    const pe = this.ownExpiryOf(p);
     return pe > e ? pe : e;
   }
   /** Rewrite the action of live entry h (resimulation with an unchanged verdict). */
   setAction(h: number, action: number): void {
-    this.recordInts[(h << RS) + R_ACTION] = action;
+    this.hotInts[(h << RS) + H_ACTION] = action;
   }
   /** Rewrite the generation of live entry h. */
   setGeneration(h: number, generation: number): void {
-    this.recordWords[(h << RS) + R_GENERATION] = generation;
+    this.hotWords[(h << RS) + H_GENERATION] = generation;
   }
   /** Set the caller's word of live entry h. */
   setUserData(h: number, value: number): void {
-    this.recordInts[(h << RS) + R_USER_DATA] = value;
+    this.hotInts[(h << RS) + H_USER_DATA] = value;
   }
 
   // ---- fast path --------------------------------------------------------------------------------
 
   /**
    * Handle of the live entry for the key, or -1. A pair found dead (both expiries < now) is
-   * removed (counted `expired`) and the lookup misses. Reads the index and line 0 of the record;
-   * the peer's record only when the entry's own expiry has passed.
+   * removed (counted `expired`) and the lookup misses. Reads the index and the hot record (the
+   * cold one only for a wide key, a closing entry or when the entry's own expiry has passed).
    */
   lookup(keys: Uint32Array, k: number, hash: number, now: number): number {
     const c = this.counters;
     c[C_LOOKUPS]++;
     const h = this.find(keys, k, hash);
     if (h < 0) return -1;
-    if (this.recordFloats[(h << FS) + F_EXPIRY]! < now && !this.peerAlive(h, now)) {
+    if (this.ownExpiryOf(h) < now && !this.peerAlive(h, now)) {
       c[C_EXPIRED] += this.removeFlow(h);
       return -1;
     }
@@ -427,19 +487,19 @@ export class FlowTable {
    * (or -1) goes to out[i]. Returns the number of hits. Same results and counters as calling
    * `lookup` for j = 0..count-1 in order, but faster on tables larger than the cache: the first
    * pass walks every frame's probe run comparing hashes only (a miss is decided there: nothing is
-   * inserted during the call), the second touches both record lines of each candidate, so the
-   * cache misses of the whole batch overlap instead of being paid one frame after another (JS has
-   * no prefetch instruction; independent loads in a tight loop are the next best thing); the
-   * third compares keys and expiries, re-probing only when a candidate's key differs (equal
-   * 32-bit hashes) or it was removed earlier in the call. The lines touched by 1,024 frames
-   * (about 200 KiB) stay in L2 for the third pass. out doubles as the scratch of the first two.
-   * Tables of up to LOOKUP_MANY_DIRECT entries live in L2 anyway and are probed frame by frame.
+   * inserted during the call), the second touches each candidate's hot record, so the cache
+   * misses of the whole batch overlap instead of being paid one frame after another (JS has no
+   * prefetch instruction; independent loads in a tight loop are the next best thing); the third
+   * compares keys and expiries, re-probing only when a candidate's key differs (equal 32-bit
+   * hashes) or it was removed earlier in the call. The lines touched by a batch stay in L2 for the
+   * third pass. out doubles as the scratch of the first two. Tables of up to LOOKUP_MANY_DIRECT
+   * entries live in L2 anyway and are probed frame by frame.
    */
   lookupMany(keys: Uint32Array, idx: Int32Array, count: number, hashes: Uint32Array, times: Float64Array, out: Int32Array): number {
     const slots = this.slots;
-    const rw = this.recordWords;
-    const ri = this.recordInts;
-    const rf = this.recordFloats;
+    const hw = this.hotWords;
+    const hi = this.hotInts;
+    const hf = this.hotFloats;
     const mask = this.slotMask;
     const shift = this.slotShift;
     let hits = 0;
@@ -451,7 +511,9 @@ export class FlowTable {
         let h = this.find(keys, i * W, hashes[i]!);
         if (h >= 0) {
           const now = times[i]!;
-          if (rf[(h << FS) + F_EXPIRY]! < now && !this.peerAlive(h, now)) {
+          const st = hi[(h << RS) + H_STATE]!;
+          const e = (st & FLOW_STATE_CLOSING) !== 0 ? this.coldFloats[(h << FS) + CF_CLOSE_EXPIRY]! : hf[(h << FS) + HF_LAST_SEEN]! + hf[(h << FS) + HF_TTL]!;
+          if (e < now && !this.peerAlive(h, now)) {
             expired += this.removeFlow(h);
             h = -1;
           } else hits++;
@@ -464,21 +526,25 @@ export class FlowTable {
       c[C_EXPIRED] += expired;
       return hits;
     }
+    const hb = this.handleBits;
+    const hm = this.handleMask;
+    const tm = this.tagMask;
     for (let j = 0; j < count; j++) {
       const i = idx[j]!;
-      const hs = hashes[i]! | 0;
+      const hs = hashes[i]!;
+      const tag = hs & tm;
       let s = Math.imul(hs, FIB) >>> shift;
-      let h = slots[2 * s + 1]!;
-      while (h >= 0 && slots[2 * s] !== hs) {
+      let v = slots[s]!;
+      while (v !== 0 && v >>> hb !== tag) {
         s = (s + 1) & mask;
-        h = slots[2 * s + 1]!;
+        v = slots[s]!;
       }
-      out[i] = h;
+      out[i] = (v & hm) - 1;
     }
     let touched = 0;
     for (let j = 0; j < count; j++) {
       const h = out[idx[j]!]!;
-      if (h >= 0) touched += rw[h << RS]! + rw[(h << RS) + R_LINE1]!;
+      if (h >= 0) touched += hw[h << RS]!;
     }
     this.touchedSink = touched;
     for (let j = 0; j < count; j++) {
@@ -486,14 +552,33 @@ export class FlowTable {
       let h = out[i]!;
       if (h < 0) continue;
       const k = i * W;
-      if (ri[(h << RS) + R_STATE] === FLOW_STATE_FREE || !sameKey(rw, h << RS, keys, k)) h = this.find(keys, k, hashes[i]!);
-      if (h >= 0) {
-        const now = times[i]!;
-        if (rf[(h << FS) + F_EXPIRY]! < now && !this.peerAlive(h, now)) {
-          expired += this.removeFlow(h);
-          h = -1;
-        } else hits++;
+      // matches(), inline: the hot words, then the wide words (cold) or the probe's zeros.
+      let b = h << RS;
+      let st = hi[b + H_STATE]!;
+      let same =
+        st !== FLOW_STATE_FREE &&
+        hw[b] === keys[k] &&
+        hw[b + 1] === keys[k + 4] &&
+        hw[b + 2] === keys[k + 8] &&
+        hw[b + 3] === keys[k + 9] &&
+        hw[b + 4] === keys[k + 10] &&
+        hw[b + 5] === keys[k + 11];
+      if (same) same = (st & STATE_WIDE) === 0 ? (keys[k + 1]! | keys[k + 2]! | keys[k + 3]! | keys[k + 5]! | keys[k + 6]! | keys[k + 7]!) === 0 : this.matches(h, keys, k);
+      if (!same) {
+        h = this.find(keys, k, hashes[i]!);
+        if (h < 0) {
+          out[i] = -1;
+          continue;
+        }
+        b = h << RS;
+        st = hi[b + H_STATE]!;
       }
+      const now = times[i]!;
+      const e = (st & FLOW_STATE_CLOSING) !== 0 ? this.coldFloats[(h << FS) + CF_CLOSE_EXPIRY]! : hf[(h << FS) + HF_LAST_SEEN]! + hf[(h << FS) + HF_TTL]!;
+      if (e < now && !this.peerAlive(h, now)) {
+        expired += this.removeFlow(h);
+        h = -1;
+      } else hits++;
       out[i] = h;
     }
     const c = this.counters;
@@ -506,40 +591,70 @@ export class FlowTable {
   /** Handle of the entry for the key regardless of expiry, or -1; no counter, no side effect. */
   find(keys: Uint32Array, k: number, hash: number): number {
     const slots = this.slots;
-    const rw = this.recordWords;
     const mask = this.slotMask;
-    const hs = hash | 0;
-    let s = Math.imul(hs, FIB) >>> this.slotShift;
+    const hb = this.handleBits;
+    const tag = hash & this.tagMask;
+    let s = Math.imul(hash | 0, FIB) >>> this.slotShift;
     for (;;) {
-      const h = slots[2 * s + 1]!;
-      if (h < 0) return -1;
-      if (slots[2 * s] === hs && sameKey(rw, h << RS, keys, k)) return h;
+      const v = slots[s]!;
+      if (v === 0) return -1;
+      if (v >>> hb === tag) {
+        const h = (v & this.handleMask) - 1;
+        if (this.matches(h, keys, k)) return h;
+      }
       s = (s + 1) & mask;
     }
   }
 
   /**
-   * Count one packet of `bytes` bytes with TCP flags `flags` (0 for non-TCP) on a live entry.
-   * Writes only h's record: its own expiry moves to now + ttl (never backwards, so an
-   * out-of-order timestamp cannot shorten a flow), which keeps the whole pair alive. A RST cuts
-   * both entries to at most now + rstTimeout and marks the pair closing, after which packets no
-   * longer extend the expiry.
+   * Whether live entry h holds the 12-word key at keys[k]: the six hot words, then either the
+   * six cold ones (a wide entry) or the probe's own (a narrow entry's are zero).
+   */
+  private matches(h: number, keys: Uint32Array, k: number): boolean {
+    const hw = this.hotWords;
+    const b = h << RS;
+    const st = this.hotInts[b + H_STATE]!;
+    if (
+      st === FLOW_STATE_FREE ||
+      hw[b] !== keys[k] ||
+      hw[b + 1] !== keys[k + 4] ||
+      hw[b + 2] !== keys[k + 8] ||
+      hw[b + 3] !== keys[k + 9] ||
+      hw[b + 4] !== keys[k + 10] ||
+      hw[b + 5] !== keys[k + 11]
+    ) {
+      return false;
+    }
+    if ((st & STATE_WIDE) === 0) return (keys[k + 1]! | keys[k + 2]! | keys[k + 3]! | keys[k + 5]! | keys[k + 6]! | keys[k + 7]!) === 0;
+    const cw = this.coldWords;
+    return cw[b + 1] === keys[k + 1] && cw[b + 2] === keys[k + 2] && cw[b + 3] === keys[k + 3] && cw[b + 4] === keys[k + 5] && cw[b + 5] === keys[k + 6] && cw[b + 6] === keys[k + 7];
+  }
+
+  /**
+   * Count one packet of `bytes` bytes (< 2^32) with TCP flags `flags` (0 for non-TCP) on a live
+   * entry. Writes only h's hot record: lastSeen moves to now (never backwards, so an out-of-order
+   * timestamp cannot shorten a flow), and with it the entry's own expiry, which keeps the whole
+   * pair alive. A RST cuts both entries to at most now + rstTimeout and marks the pair closing,
+   * after which packets no longer extend the expiry. The 32-bit packet and byte counts carry into
+   * the cold record when they wrap.
    */
   touch(h: number, now: number, bytes: number, flags: number): void {
-    const rf = this.recordFloats;
-    const ri = this.recordInts;
-    const f = h << FS;
-    const w = (h << RS) + R_STATE;
-    rf[f + F_PACKETS]!++;
-    rf[f + F_BYTES]! += bytes;
-    rf[f + F_LAST_SEEN] = now;
-    const st = ri[w]! | ((flags & 0xff) << 8);
-    ri[w] = st;
+    const hw = this.hotWords;
+    const hi = this.hotInts;
+    const hf = this.hotFloats;
+    const b = h << RS;
+    const packets = (hw[b + H_PACKETS]! + 1) >>> 0;
+    hw[b + H_PACKETS] = packets;
+    if (packets === 0) this.coldWords[b + C_PACKETS_HIGH]!++;
+    const sum = hw[b + H_BYTES]! + bytes;
+    if (sum >= TWO_32) {
+      hw[b + H_BYTES] = sum - TWO_32;
+      this.coldWords[b + C_BYTES_HIGH]!++;
+    } else hw[b + H_BYTES] = sum;
+    hi[b + H_STATE] = hi[b + H_STATE]! | ((flags & 0xff) << 8);
     if ((flags & TCP_FLAG_RST) !== 0) this.cut(h, now);
-    else if ((st & FLOW_STATE_CLOSING) === 0) {
-      const e = now + rf[f + F_TTL]!;
-      if (e > rf[f + F_EXPIRY]!) rf[f + F_EXPIRY] = e;
-    }
+    const f = (h << FS) + HF_LAST_SEEN;
+    if (now > hf[f]!) hf[f] = now;
   }
 
   // ---- slow path: install -----------------------------------------------------------------------
@@ -597,9 +712,9 @@ export class FlowTable {
     }
     const f = this.allocate(fKeys, fk, fHash, now, ttl, fAction, generation);
     const r = this.allocate(rKeys, rk, rHash, now, ttl, rAction, generation);
-    const ri = this.recordInts;
-    ri[(f << RS) + R_PEER] = r;
-    ri[(r << RS) + R_PEER] = f;
+    const ci = this.coldInts;
+    ci[(f << RS) + C_PEER] = r;
+    ci[(r << RS) + C_PEER] = f;
     c[C_INSERTED] += 2;
     return f;
   }
@@ -622,15 +737,14 @@ export class FlowTable {
   sweep(now: number, budget: number): number {
     if (!(budget > 0)) return 0; // also NaN
     const cap = this.capacity;
-    const ri = this.recordInts;
-    const rf = this.recordFloats;
+    const hi = this.hotInts;
     let n = budget < cap ? budget : cap;
     let hand = this.sweepHand;
     let removed = 0;
     while (n-- > 0) {
       const h = hand;
       hand = hand + 1 === cap ? 0 : hand + 1;
-      if (ri[(h << RS) + R_STATE] !== FLOW_STATE_FREE && rf[(h << FS) + F_EXPIRY]! < now && !this.peerAlive(h, now)) removed += this.removeFlow(h);
+      if (hi[(h << RS) + H_STATE] !== FLOW_STATE_FREE && this.ownExpiryOf(h) < now && !this.peerAlive(h, now)) removed += this.removeFlow(h);
     }
     this.sweepHand = hand;
     this.counters[C_EXPIRED] += removed;
@@ -647,17 +761,19 @@ export class FlowTable {
 
   /** Whether h names a live entry. */
   isLive(h: number): boolean {
-    return Number.isInteger(h) && h >= 0 && h < this.capacity && this.recordInts[(h << RS) + R_STATE] !== FLOW_STATE_FREE;
+    return Number.isInteger(h) && h >= 0 && h < this.capacity && this.hotInts[(h << RS) + H_STATE] !== FLOW_STATE_FREE;
   }
 
   /** Call fn(handle) for every live entry in handle order. fn may remove entries, not insert. */
   forEachEntry(fn: (handle: number) => void): void {
-    for (let h = 0; h < this.capacity; h++) if (this.recordInts[(h << RS) + R_STATE] !== FLOW_STATE_FREE) fn(h);
+    for (let h = 0; h < this.capacity; h++) if (this.hotInts[(h << RS) + H_STATE] !== FLOW_STATE_FREE) fn(h);
   }
 
   /** Copy entry h's key words into out at word offset o. */
   copyKey(h: number, out: Uint32Array, o: number): void {
-    out.set(this.recordWords.subarray(h << RS, (h << RS) + W), o);
+    const b = h << RS;
+    for (let i = 0; i < FLOW_HOT_KEY_WORDS.length; i++) out[o + FLOW_HOT_KEY_WORDS[i]!] = this.hotWords[b + FLOW_HOT_KEY + i]!;
+    for (let i = 0; i < FLOW_COLD_KEY_WORDS.length; i++) out[o + FLOW_COLD_KEY_WORDS[i]!] = this.coldWords[b + FLOW_COLD_KEY + i]!;
   }
 
   /**
@@ -666,30 +782,35 @@ export class FlowTable {
    */
   validate(): string | null {
     const slots = this.slots;
-    const rw = this.recordWords;
+    const key = this.scratchKey;
     const seen = new Uint8Array(this.capacity);
     let indexed = 0;
     for (let s = 0; s < this.slotCount; s++) {
-      const h = slots[2 * s + 1]!;
-      if (h < 0) continue;
+      const v = slots[s]!;
+      if (v === 0) continue;
+      const h = (v & this.handleMask) - 1;
       if (h >= this.capacity) return `slot ${s}: handle ${h} out of range`;
       if (this.stateOf(h) === FLOW_STATE_FREE) return `slot ${s}: handle ${h} is free`;
       if (seen[h]) return `handle ${h} indexed twice`;
       seen[h] = 1;
       indexed++;
-      if (slots[2 * s] !== (this.hashOf(h) | 0)) return `slot ${s}: stored hash differs from entry ${h}'s`;
+      if (v >>> this.handleBits !== (this.hashOf(h) & this.tagMask)) return `slot ${s}: stored tag differs from entry ${h}'s hash`;
       // Reachability: no empty slot between the home slot and s.
       for (let t = this.home(this.hashOf(h)); t !== s; t = (t + 1) & this.slotMask) {
-        if (slots[2 * t + 1]! < 0) return `entry ${h} at slot ${s} is cut off from its home by empty slot ${t}`;
+        if (slots[t] === 0) return `entry ${h} at slot ${s} is cut off from its home by empty slot ${t}`;
       }
-      if (this.find(rw, h << RS, this.hashOf(h)) !== h) return `entry ${h} not found by its own key`;
+      this.copyKey(h, key, 0);
+      if (this.find(key, 0, this.hashOf(h)) !== h) return `entry ${h} not found by its own key`;
     }
     let live = 0;
     for (let h = 0; h < this.capacity; h++) {
-      const st = this.recordInts[(h << RS) + R_STATE]!;
+      const st = this.hotInts[(h << RS) + H_STATE]!;
       if (st === FLOW_STATE_FREE) continue;
       live++;
-      if ((st & 0xff & ~(FLOW_STATE_LIVE | FLOW_STATE_CLOSING)) !== 0 || (st & FLOW_STATE_LIVE) === 0 || st >>> 16 !== 0) return `entry ${h}: bad state word ${st}`;
+      if ((st & 0xff & ~(FLOW_STATE_LIVE | FLOW_STATE_CLOSING)) !== 0 || (st & FLOW_STATE_LIVE) === 0 || (st & ~STATE_WIDE) >>> 16 !== 0) return `entry ${h}: bad state word ${st}`;
+      let wide = 0;
+      for (let i = 0; i < FLOW_COLD_KEY_WORDS.length; i++) wide |= this.coldWords[(h << RS) + FLOW_COLD_KEY + i]!;
+      if ((wide !== 0) !== ((st & STATE_WIDE) !== 0)) return `entry ${h}: wide bit ${(st & STATE_WIDE) !== 0} but cold key words ${wide !== 0 ? 'non-zero' : 'zero'}`;
       if (!seen[h]) return `live entry ${h} not indexed`;
       const p = this.peerOf(h);
       if (p >= 0) {
@@ -698,13 +819,13 @@ export class FlowTable {
         if (this.peerOf(p) !== h) return `entry ${h}'s peer ${p} names ${this.peerOf(p)}`;
         const closing = this.stateOf(h) & FLOW_STATE_CLOSING;
         if (closing !== (this.stateOf(p) & FLOW_STATE_CLOSING)) return `pair ${h}/${p}: only one side is closing`;
-        if (closing && this.recordFloats[(h << FS) + F_EXPIRY] !== this.recordFloats[(p << FS) + F_EXPIRY]) return `closing pair ${h}/${p}: expiries differ`;
+        if (closing && this.ownExpiryOf(h) !== this.ownExpiryOf(p)) return `closing pair ${h}/${p}: expiries differ`;
       }
     }
     if (live !== indexed) return `live ${live} != indexed ${indexed}`;
     if (live !== this.count) return `live ${live} != count ${this.count}`;
     let free = 0;
-    for (let h = this.freeHead; h >= 0; h = this.recordInts[(h << RS) + R_NEXT_FREE]!) {
+    for (let h = this.freeHead; h >= 0; h = this.coldInts[(h << RS) + C_NEXT_FREE]!) {
       if (h >= this.capacity) return `free list holds handle ${h} out of range`;
       if (this.stateOf(h) !== FLOW_STATE_FREE) return `free list holds live handle ${h}`;
       if (++free > this.freeCount) return 'free list longer than freeCount (a cycle?)';
@@ -726,84 +847,98 @@ export class FlowTable {
 
   /** Whether h's peer keeps the pair alive at `now` (h's own expiry has passed). Rare. */
   private peerAlive(h: number, now: number): boolean {
-    const p = this.recordInts[(h << RS) + R_PEER]!;
-    return p >= 0 && !(this.recordFloats[(p << FS) + F_EXPIRY]! < now);
+    const p = this.coldInts[(h << RS) + C_PEER]!;
+    return p >= 0 && !(this.ownExpiryOf(p) < now);
   }
 
   /** RST on h: both entries closing, both expiries cut to min(pair expiry, now + rstTimeout). */
   private cut(h: number, now: number): void {
-    const ri = this.recordInts;
-    const rf = this.recordFloats;
+    const hi = this.hotInts;
+    const cf = this.coldFloats;
     let e = this.expiryOf(h);
     const cut = now + this.rstTimeout;
     if (e > cut) e = cut;
-    ri[(h << RS) + R_STATE]! |= FLOW_STATE_CLOSING;
-    rf[(h << FS) + F_EXPIRY] = e;
-    const p = ri[(h << RS) + R_PEER]!;
+    hi[(h << RS) + H_STATE] = hi[(h << RS) + H_STATE]! | FLOW_STATE_CLOSING;
+    cf[(h << FS) + CF_CLOSE_EXPIRY] = e;
+    const p = this.coldInts[(h << RS) + C_PEER]!;
     if (p >= 0) {
-      ri[(p << RS) + R_STATE]! |= FLOW_STATE_CLOSING;
-      rf[(p << FS) + F_EXPIRY] = e;
+      hi[(p << RS) + H_STATE] = hi[(p << RS) + H_STATE]! | FLOW_STATE_CLOSING;
+      cf[(p << FS) + CF_CLOSE_EXPIRY] = e;
     }
   }
 
   /** Every record free (state 0, peer -1), the free list 0, 1, 2, ..., the index empty. */
   private resetPool(): void {
     const cap = this.capacity;
-    const ri = this.recordInts;
+    const hi = this.hotInts;
+    const ci = this.coldInts;
     for (let h = 0; h < cap; h++) {
       const b = h << RS;
-      ri[b + R_STATE] = FLOW_STATE_FREE;
-      ri[b + R_PEER] = -1;
-      ri[b + R_NEXT_FREE] = h + 1 < cap ? h + 1 : -1;
+      hi[b + H_STATE] = FLOW_STATE_FREE;
+      ci[b + C_PEER] = -1;
+      ci[b + C_NEXT_FREE] = h + 1 < cap ? h + 1 : -1;
     }
     this.freeHead = 0;
     this.freeCount = cap;
-    const slots = this.slots;
-    slots.fill(0);
-    for (let s = 1; s < slots.length; s += 2) slots[s] = -1;
+    this.slots.fill(0);
     this.count = 0;
     this.evictHand = 0;
     this.sweepHand = 0;
   }
 
-  /** Take a free handle (the caller checked freeCount), fill its record and index it. */
+  /** Take a free handle (the caller checked freeCount), fill its records and index it. */
   private allocate(keys: Uint32Array, k: number, hash: number, now: number, ttl: number, action: number, generation: number): number {
-    const rw = this.recordWords;
-    const ri = this.recordInts;
-    const rf = this.recordFloats;
+    const hw = this.hotWords;
+    const hi = this.hotInts;
+    const hf = this.hotFloats;
+    const cw = this.coldWords;
+    const ci = this.coldInts;
     const h = this.freeHead;
     const b = h << RS;
     const f = h << FS;
-    this.freeHead = ri[b + R_NEXT_FREE]!;
+    this.freeHead = ci[b + C_NEXT_FREE]!;
     this.freeCount--;
-    for (let i = 0; i < W; i++) rw[b + i] = keys[k + i]!;
-    rw[b + R_HASH] = hash;
-    ri[b + R_STATE] = FLOW_STATE_LIVE;
-    rf[f + F_EXPIRY] = now + ttl;
-    rf[f + F_LAST_SEEN] = now;
-    rf[f + F_PACKETS] = 0;
-    rf[f + F_BYTES] = 0;
-    rf[f + F_TTL] = ttl;
-    rf[f + F_CREATED] = now;
-    ri[b + R_ACTION] = action;
-    rw[b + R_GENERATION] = generation;
-    ri[b + R_USER_DATA] = 0;
-    ri[b + R_PEER] = -1;
-    ri[b + R_NEXT_FREE] = -1;
+    hw[b] = keys[k]!;
+    hw[b + 1] = keys[k + 4]!;
+    hw[b + 2] = keys[k + 8]!;
+    hw[b + 3] = keys[k + 9]!;
+    hw[b + 4] = keys[k + 10]!;
+    hw[b + 5] = keys[k + 11]!;
+    cw[b + 1] = keys[k + 1]!;
+    cw[b + 2] = keys[k + 2]!;
+    cw[b + 3] = keys[k + 3]!;
+    cw[b + 4] = keys[k + 5]!;
+    cw[b + 5] = keys[k + 6]!;
+    cw[b + 6] = keys[k + 7]!;
+    const wide = (keys[k + 1]! | keys[k + 2]! | keys[k + 3]! | keys[k + 5]! | keys[k + 6]! | keys[k + 7]!) !== 0;
+    hi[b + H_STATE] = wide ? FLOW_STATE_LIVE | STATE_WIDE : FLOW_STATE_LIVE;
+    hi[b + H_ACTION] = action;
+    hf[f + HF_LAST_SEEN] = now;
+    hf[f + HF_TTL] = ttl;
+    hw[b + H_PACKETS] = 0;
+    hw[b + H_BYTES] = 0;
+    hw[b + H_GENERATION] = generation;
+    hi[b + H_USER_DATA] = 0;
+    cw[b + C_HASH] = hash;
+    ci[b + C_PEER] = -1;
+    ci[b + C_NEXT_FREE] = -1;
+    cw[b + C_PACKETS_HIGH] = 0;
+    cw[b + C_BYTES_HIGH] = 0;
+    this.coldFloats[f + CF_CREATED] = now;
+    this.coldFloats[f + CF_CLOSE_EXPIRY] = 0;
     // The index is never full (slotCount > capacity), so the probe ends.
     const slots = this.slots;
     const mask = this.slotMask;
     let s = this.home(hash);
-    while (slots[2 * s + 1]! >= 0) s = (s + 1) & mask;
-    slots[2 * s] = hash | 0;
-    slots[2 * s + 1] = h;
+    while (slots[s] !== 0) s = (s + 1) & mask;
+    slots[s] = ((hash & this.tagMask) * 2 ** this.handleBits + h + 1) >>> 0;
     this.count++;
     return h;
   }
 
   /** Unindex and free h and its peer; returns 1 or 2. Counting is the caller's. */
   private removeFlow(h: number): number {
-    const p = this.recordInts[(h << RS) + R_PEER]!;
+    const p = this.coldInts[(h << RS) + C_PEER]!;
     this.release(h);
     if (p >= 0) {
       this.release(p);
@@ -816,29 +951,30 @@ export class FlowTable {
   private release(h: number): void {
     const slots = this.slots;
     const mask = this.slotMask;
-    const shift = this.slotShift;
-    let i = this.home(this.recordWords[(h << RS) + R_HASH]!);
-    while (slots[2 * i + 1] !== h) i = (i + 1) & mask;
+    const hm = this.handleMask;
+    const cw = this.coldWords;
+    let i = this.home(cw[(h << RS) + C_HASH]!);
+    while ((slots[i]! & hm) !== h + 1) i = (i + 1) & mask;
     // Walk the run after the hole; an entry moves back into the hole unless its home lies
-    // cyclically in (hole, j], where moving it would put it before its home.
+    // cyclically in (hole, j], where moving it would put it before its home. (A slot keeps only
+    // part of the hash: the home comes from the entry's cold record.)
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const hj = slots[2 * j + 1]!;
-      if (hj < 0) break;
-      const homeJ = Math.imul(slots[2 * j]!, FIB) >>> shift;
+      const vj = slots[j]!;
+      if (vj === 0) break;
+      const homeJ = this.home(cw[(((vj & hm) - 1) << RS) + C_HASH]!);
       if (((j - homeJ) & mask) >= ((j - i) & mask)) {
-        slots[2 * i] = slots[2 * j]!;
-        slots[2 * i + 1] = hj;
+        slots[i] = vj;
         i = j;
       }
     }
-    slots[2 * i + 1] = -1;
-    const ri = this.recordInts;
+    slots[i] = 0;
     const b = h << RS;
-    ri[b + R_STATE] = FLOW_STATE_FREE;
-    ri[b + R_PEER] = -1;
-    ri[b + R_NEXT_FREE] = this.freeHead;
+    this.hotInts[b + H_STATE] = FLOW_STATE_FREE;
+    const ci = this.coldInts;
+    ci[b + C_PEER] = -1;
+    ci[b + C_NEXT_FREE] = this.freeHead;
     this.freeHead = h;
     this.freeCount++;
     this.count--;
@@ -854,15 +990,16 @@ export class FlowTable {
     if (need > this.capacity) return false;
     const slots = this.slots;
     const mask = this.slotMask;
-    const ri = this.recordInts;
+    const hi = this.hotInts;
     const cap = this.capacity;
     while (this.freeCount < need) {
       let best = -1;
       let bestExpiry = Infinity;
       let s = this.home(hash);
       for (let i = 0; i < PROBE_SAMPLE; i++) {
-        const h = slots[2 * s + 1]!;
-        if (h < 0) break;
+        const v = slots[s]!;
+        if (v === 0) break;
+        const h = (v & this.handleMask) - 1;
         const e = this.expiryOf(h);
         if (e <= bestExpiry) {
           best = h;
@@ -876,7 +1013,7 @@ export class FlowTable {
       for (let i = 0; i < this.evictSample || best < 0; i++) {
         const h = hand;
         hand = hand + 1 === cap ? 0 : hand + 1;
-        if (ri[(h << RS) + R_STATE] !== FLOW_STATE_FREE) {
+        if (hi[(h << RS) + H_STATE] !== FLOW_STATE_FREE) {
           const e = this.expiryOf(h);
           if (e <= bestExpiry) {
             best = h;
@@ -891,24 +1028,6 @@ export class FlowTable {
     }
     return true;
   }
-}
-
-/** Whether the 12 key words at a[ao] equal those at b[bo] (unrolled: the hot compare). */
-function sameKey(a: Uint32Array, ao: number, b: Uint32Array, bo: number): boolean {
-  return (
-    a[ao] === b[bo] &&
-    a[ao + 1] === b[bo + 1] &&
-    a[ao + 2] === b[bo + 2] &&
-    a[ao + 3] === b[bo + 3] &&
-    a[ao + 4] === b[bo + 4] &&
-    a[ao + 5] === b[bo + 5] &&
-    a[ao + 6] === b[bo + 6] &&
-    a[ao + 7] === b[bo + 7] &&
-    a[ao + 8] === b[bo + 8] &&
-    a[ao + 9] === b[bo + 9] &&
-    a[ao + 10] === b[bo + 10] &&
-    a[ao + 11] === b[bo + 11]
-  );
 }
 
 function keysEqual(a: Uint32Array, ao: number, b: Uint32Array, bo: number): boolean {

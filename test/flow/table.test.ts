@@ -11,25 +11,31 @@ import { describe, expect, it } from 'vitest';
 import { Prng } from '../../src/base/bytes.js';
 import { FLOW_KEY_WORDS } from '../../src/frame/batch.js';
 import {
+  FLOW_COLD_BYTES_HIGH,
+  FLOW_COLD_CLOSE_EXPIRY,
+  FLOW_COLD_CREATED,
+  FLOW_COLD_HASH,
+  FLOW_COLD_KEY,
+  FLOW_COLD_KEY_WORDS,
+  FLOW_COLD_NEXT_FREE,
+  FLOW_COLD_PACKETS_HIGH,
+  FLOW_COLD_PEER,
   FLOW_COUNTERS,
-  FLOW_RECORD_ACTION,
-  FLOW_RECORD_BYTES,
-  FLOW_RECORD_CREATED,
-  FLOW_RECORD_EXPIRY,
-  FLOW_RECORD_GENERATION,
-  FLOW_RECORD_HASH,
-  FLOW_RECORD_KEY,
-  FLOW_RECORD_LAST_SEEN,
-  FLOW_RECORD_NEXT_FREE,
-  FLOW_RECORD_PACKETS,
-  FLOW_RECORD_PEER,
+  FLOW_HOT_ACTION,
+  FLOW_HOT_BYTES,
+  FLOW_HOT_GENERATION,
+  FLOW_HOT_KEY,
+  FLOW_HOT_KEY_WORDS,
+  FLOW_HOT_LAST_SEEN,
+  FLOW_HOT_PACKETS,
+  FLOW_HOT_STATE,
+  FLOW_HOT_TTL,
+  FLOW_HOT_USER_DATA,
   FLOW_RECORD_SIZE,
-  FLOW_RECORD_STATE,
-  FLOW_RECORD_TTL,
-  FLOW_RECORD_USER_DATA,
   FLOW_RECORD_WORDS,
   FLOW_STATE_CLOSING,
   FLOW_STATE_LIVE,
+  FLOW_STATE_WIDE,
   FlowCounterId,
   FlowTable,
 } from '../../src/flow/table.js';
@@ -40,7 +46,7 @@ const hashOf = (i: number): number => mixHash(keys, i * W);
 const ins = (t: FlowTable, i: number, now = 0, ttl = 10, action = i): number => t.insert(keys, i * W, hashOf(i), now, ttl, action, 1);
 const pair = (t: FlowTable, f: number, r: number, now = 0, ttl = 10): number =>
   t.insertPair(keys, f * W, hashOf(f), keys, r * W, hashOf(r), now, ttl, 100 + f, 100 + r, 1);
-const RECORD_ALIGNMENT_CHECK = 128; // record 0 sits at byte 0 of a page-aligned WebAssembly.Memory, or at byte 112 of an ArrayBuffer
+const RECORD_ALIGNMENT_CHECK = 64; // record 0 sits at byte 0 of a page-aligned WebAssembly.Memory, or at byte 48 of an ArrayBuffer
 const look = (t: FlowTable, i: number, now = 0): number => t.lookup(keys, i * W, hashOf(i), now);
 
 describe('flow table: basics', () => {
@@ -140,9 +146,11 @@ describe('flow table: basics', () => {
       expect(capacity / t75.slotCount).toBeLessThanOrEqual(0.75);
     }
     const t = new FlowTable({ capacity: 65536, whenFull: 'drop' });
-    // a 128-byte record (key, hash, state, 6 doubles, action, generation, userData, peer, free
-    // link, one spare word) + 16 index (2 slots of 8 bytes) = 144, plus the counters.
-    expect(Math.round(t.entrySize)).toBe(144);
+    // a 64-byte hot record (6 key words, state, action, lastSeen, ttl, packets, bytes,
+    // generation, userData) + a 64-byte cold one (hash, 6 key words, peer, free link, counter
+    // high words, created, close expiry, one spare word) + 8 index (2 slots of 4 bytes) = 136,
+    // plus the counters.
+    expect(Math.round(t.entrySize)).toBe(136);
   });
 });
 
@@ -221,33 +229,37 @@ describe('flow table: lookupMany', () => {
 });
 
 describe('flow table: records', () => {
-  it('the layout offsets are distinct, inside the record, and the Float64 fields 8-byte aligned', () => {
-    const u32 = [FLOW_RECORD_HASH, FLOW_RECORD_STATE, FLOW_RECORD_ACTION, FLOW_RECORD_GENERATION, FLOW_RECORD_USER_DATA, FLOW_RECORD_PEER, FLOW_RECORD_NEXT_FREE];
-    const f64 = [FLOW_RECORD_EXPIRY, FLOW_RECORD_LAST_SEEN, FLOW_RECORD_PACKETS, FLOW_RECORD_BYTES, FLOW_RECORD_TTL, FLOW_RECORD_CREATED];
-    const used = new Uint8Array(FLOW_RECORD_WORDS);
-    for (let w = FLOW_RECORD_KEY; w < FLOW_RECORD_KEY + FLOW_KEY_WORDS; w++) used[w]!++;
-    for (const w of u32) used[w]!++;
-    for (const w of f64) {
-      expect(w % 2).toBe(0);
-      used[w]!++;
-      used[w + 1]!++;
-    }
-    expect(Array.from(used).filter((x) => x > 1)).toEqual([]);
-    expect(FLOW_RECORD_SIZE).toBe(128);
-    // a lookup reads key and own expiry only: both in the first 64-byte line
-    expect(FLOW_RECORD_EXPIRY + 2).toBeLessThanOrEqual(16);
+  it('the layout offsets are distinct, inside the records, and the Float64 fields 8-byte aligned', () => {
+    const check = (u32: number[], f64: number[], keyAt: number): void => {
+      const used = new Uint8Array(FLOW_RECORD_WORDS);
+      for (let w = keyAt; w < keyAt + 6; w++) used[w]!++;
+      for (const w of u32) used[w]!++;
+      for (const w of f64) {
+        expect(w % 2).toBe(0);
+        used[w]!++;
+        used[w + 1]!++;
+      }
+      expect(Array.from(used).filter((x) => x > 1)).toEqual([]);
+    };
+    check([FLOW_HOT_STATE, FLOW_HOT_ACTION, FLOW_HOT_PACKETS, FLOW_HOT_BYTES, FLOW_HOT_GENERATION, FLOW_HOT_USER_DATA], [FLOW_HOT_LAST_SEEN, FLOW_HOT_TTL], FLOW_HOT_KEY);
+    check([FLOW_COLD_HASH, FLOW_COLD_PEER, FLOW_COLD_NEXT_FREE, FLOW_COLD_PACKETS_HIGH, FLOW_COLD_BYTES_HIGH], [FLOW_COLD_CREATED, FLOW_COLD_CLOSE_EXPIRY], FLOW_COLD_KEY);
+    // the two halves of the key are the 12 key words, each once
+    expect([...FLOW_HOT_KEY_WORDS, ...FLOW_COLD_KEY_WORDS].sort((x, y) => x - y)).toEqual([...Array(W).keys()]);
+    // a hit reads one line: the hot record is 64 bytes
+    expect(FLOW_RECORD_SIZE).toBe(64);
   });
 
-  it('views share one buffer at an 8-aligned byteOffset; accessors read the documented words', () => {
+  it('views share one buffer at a line-aligned byteOffset; accessors read the documented words', () => {
     for (const capacity of [3, 1000, 65536]) {
       const t = new FlowTable({ capacity, whenFull: 'drop' });
-      expect(t.recordWords.buffer).toBe(t.recordFloats.buffer);
-      expect(t.recordInts.buffer).toBe(t.recordFloats.buffer);
-      expect(t.recordWords.byteOffset).toBe(t.recordFloats.byteOffset);
-      expect(t.recordInts.byteOffset).toBe(t.recordFloats.byteOffset);
-      expect(t.recordFloats.byteOffset % RECORD_ALIGNMENT_CHECK).toBe(t.recordFloats.byteOffset === 0 ? 0 : 112 % RECORD_ALIGNMENT_CHECK);
-      expect(t.recordWords.length).toBe(capacity * FLOW_RECORD_WORDS);
-      expect(t.recordFloats.byteOffset + t.recordFloats.byteLength).toBeLessThanOrEqual(t.recordFloats.buffer.byteLength);
+      for (const v of [t.hotInts, t.hotFloats, t.coldWords, t.coldInts, t.coldFloats]) expect(v.buffer).toBe(t.hotWords.buffer);
+      expect(t.hotInts.byteOffset).toBe(t.hotWords.byteOffset);
+      expect(t.hotFloats.byteOffset).toBe(t.hotWords.byteOffset);
+      expect(t.coldWords.byteOffset).toBe(t.hotWords.byteOffset + capacity * FLOW_RECORD_SIZE);
+      expect(t.coldFloats.byteOffset).toBe(t.coldWords.byteOffset);
+      expect(t.hotWords.byteOffset % RECORD_ALIGNMENT_CHECK).toBe(t.hotWords.byteOffset === 0 ? 0 : 48);
+      expect(t.hotWords.length).toBe(capacity * FLOW_RECORD_WORDS);
+      expect(t.coldFloats.byteOffset + t.coldFloats.byteLength).toBeLessThanOrEqual(t.coldFloats.buffer.byteLength);
     }
     const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
     ins(t, 0);
@@ -255,34 +267,99 @@ describe('flow table: records', () => {
     t.touch(h, 101, 90, 0x12);
     t.setUserData(h, -5);
     const b = h * FLOW_RECORD_WORDS;
-    expect(t.recordInts[b + FLOW_RECORD_ACTION]).toBe(777);
-    expect(t.recordWords[b + FLOW_RECORD_GENERATION]).toBe(42);
-    expect(t.recordInts[b + FLOW_RECORD_USER_DATA]).toBe(-5);
-    expect(t.recordInts[b + FLOW_RECORD_PEER]).toBe(-1);
-    expect(t.recordWords[b + FLOW_RECORD_HASH]).toBe(hashOf(5));
-    expect(t.recordInts[b + FLOW_RECORD_STATE]).toBe(FLOW_STATE_LIVE | (0x12 << 8));
-    expect(t.recordFloats[(b + FLOW_RECORD_EXPIRY) / 2]).toBe(131);
-    expect(t.recordFloats[(b + FLOW_RECORD_LAST_SEEN) / 2]).toBe(101);
-    expect(t.recordFloats[(b + FLOW_RECORD_PACKETS) / 2]).toBe(1);
-    expect(t.recordFloats[(b + FLOW_RECORD_BYTES) / 2]).toBe(90);
-    expect(t.recordFloats[(b + FLOW_RECORD_TTL) / 2]).toBe(30);
-    expect(t.recordFloats[(b + FLOW_RECORD_CREATED) / 2]).toBe(100);
-    expect(keyString(t.recordWords, b + FLOW_RECORD_KEY)).toBe(keyString(keys, 5 * W));
-    expect([t.stateOf(h), t.tcpFlagsOf(h), t.hashOf(h), t.ttlOf(h), t.createdAtOf(h)]).toEqual([FLOW_STATE_LIVE, 0x12, hashOf(5), 30, 100]);
+    expect(t.hotInts[b + FLOW_HOT_ACTION]).toBe(777);
+    expect(t.hotWords[b + FLOW_HOT_GENERATION]).toBe(42);
+    expect(t.hotInts[b + FLOW_HOT_USER_DATA]).toBe(-5);
+    expect(t.hotInts[b + FLOW_HOT_STATE]! & ~FLOW_STATE_WIDE).toBe(FLOW_STATE_LIVE | (0x12 << 8));
+    expect(t.hotFloats[(b + FLOW_HOT_LAST_SEEN) / 2]).toBe(101);
+    expect(t.hotFloats[(b + FLOW_HOT_TTL) / 2]).toBe(30);
+    expect(t.hotWords[b + FLOW_HOT_PACKETS]).toBe(1);
+    expect(t.hotWords[b + FLOW_HOT_BYTES]).toBe(90);
+    expect(t.coldInts[b + FLOW_COLD_PEER]).toBe(-1);
+    expect(t.coldWords[b + FLOW_COLD_HASH]).toBe(hashOf(5));
+    expect(t.coldFloats[(b + FLOW_COLD_CREATED) / 2]).toBe(100);
+    FLOW_HOT_KEY_WORDS.forEach((w, i) => expect(t.hotWords[b + FLOW_HOT_KEY + i]).toBe(keys[5 * W + w]));
+    FLOW_COLD_KEY_WORDS.forEach((w, i) => expect(t.coldWords[b + FLOW_COLD_KEY + i]).toBe(keys[5 * W + w]));
+    expect(t.coldInts[b + FLOW_COLD_NEXT_FREE]).toBe(-1);
+    expect(t.expiryOf(h)).toBe(131);
+    expect([t.stateOf(h), t.tcpFlagsOf(h), t.hashOf(h), t.ttlOf(h), t.createdAtOf(h), t.lastSeenOf(h)]).toEqual([FLOW_STATE_LIVE, 0x12, hashOf(5), 30, 100, 101]);
     t.setAction(h, -3);
     t.setGeneration(h, 0xffffffff);
     expect([t.actionOf(h), t.generationOf(h)]).toEqual([-3, 0xffffffff]);
   });
 
-  it('touch writes only its own record; the peer keeps the pair alive lazily', () => {
+  it('a key with a non-zero word among the cold ones (IPv6) is wide; narrow and wide keys that differ in one cold word stay apart', () => {
+    const k = new Uint32Array(3 * W);
+    k.set([0x0a000001, 0, 0, 0, 0x0a000002, 0, 0, 0, (1234 << 16) | 80, (4 << 24) | (6 << 16), 0, 0x0800], 0);
+    k.set(k.subarray(0, W), W);
+    k[W + 3] = 1; // same hot words, one cold word set
+    k.set(k.subarray(W, 2 * W), 2 * W);
+    k[2 * W + 7] = 9; // another wide key, differing from the first wide one only in a cold word
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    const hash = 77; // one hash for all three: every probe meets the others' slots
+    const n = t.insert(k, 0, hash, 0, 10, 1, 1);
+    const w1 = t.insert(k, W, hash, 0, 10, 2, 1);
+    const w2 = t.insert(k, 2 * W, hash, 0, 10, 3, 1);
+    expect(t.count).toBe(3);
+    expect((t.hotInts[n * FLOW_RECORD_WORDS + FLOW_HOT_STATE]! & FLOW_STATE_WIDE) !== 0).toBe(false);
+    expect((t.hotInts[w1 * FLOW_RECORD_WORDS + FLOW_HOT_STATE]! & FLOW_STATE_WIDE) !== 0).toBe(true);
+    expect([t.find(k, 0, hash), t.find(k, W, hash), t.find(k, 2 * W, hash)]).toEqual([n, w1, w2]);
+    const idx = new Int32Array([2, 0, 1]);
+    const out = new Int32Array(3);
+    expect(t.lookupMany(k, idx, 3, new Uint32Array([hash, hash, hash]), new Float64Array(3), out)).toBe(3);
+    expect(Array.from(out)).toEqual([n, w1, w2]);
+    const copy = new Uint32Array(W);
+    t.copyKey(w2, copy, 0);
+    expect(Array.from(copy)).toEqual(Array.from(k.subarray(2 * W, 3 * W)));
+    expect(t.remove(w1)).toBe(1);
+    expect([t.find(k, 0, hash), t.find(k, W, hash), t.find(k, 2 * W, hash)]).toEqual([n, -1, w2]);
+    expect(t.validate()).toBeNull();
+  });
+
+  it('the 32-bit packet and byte counts carry into the cold record', () => {
+    const t = new FlowTable({ capacity: 4, whenFull: 'drop' });
+    const h = ins(t, 1, 0, 1e9);
+    const b = h * FLOW_RECORD_WORDS;
+    t.hotWords[b + FLOW_HOT_PACKETS] = 0xffffffff;
+    t.hotWords[b + FLOW_HOT_BYTES] = 0xffffff00;
+    t.touch(h, 1, 0x200, 0);
+    expect(t.packetsOf(h)).toBe(2 ** 32);
+    expect(t.bytesOf(h)).toBe(0xffffff00 + 0x200);
+    expect([t.hotWords[b + FLOW_HOT_PACKETS], t.coldWords[b + FLOW_COLD_PACKETS_HIGH], t.hotWords[b + FLOW_HOT_BYTES], t.coldWords[b + FLOW_COLD_BYTES_HIGH]]).toEqual([0, 1, 0x100, 1]);
+    t.touch(h, 2, 65535, 0);
+    expect(t.packetsOf(h)).toBe(2 ** 32 + 1);
+    expect(t.bytesOf(h)).toBe(0xffffff00 + 0x200 + 65535);
+  });
+
+  it('a RST keeps the pair expiry of the packets before it, cut to now + rstTimeout, and later packets do not extend it', () => {
+    const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
+    const f = pair(t, 1, 2, 0, 240);
+    const r = t.peerOf(f);
+    t.touch(f, 100, 60, 0x04); // RST at 100: cut to 105
+    expect([t.expiryOf(f), t.expiryOf(r), t.lastSeenOf(f)]).toEqual([105, 105, 100]);
+    expect(t.coldFloats[f * (FLOW_RECORD_WORDS / 2) + FLOW_COLD_CLOSE_EXPIRY / 2]).toBe(105);
+    t.touch(r, 103, 60, 0x10);
+    expect([t.expiryOf(f), t.lastSeenOf(r)]).toEqual([105, 103]);
+    const g = pair(t, 3, 4, 0, 2); // nearly idle: pair expiry 2 < now + 5
+    t.touch(g, 1, 60, 0x04);
+    expect(t.expiryOf(g)).toBe(2);
+    expect(t.validate()).toBeNull();
+  });
+
+  it('touch writes only its own hot record; the peer keeps the pair alive lazily', () => {
     const t = new FlowTable({ capacity: 16, whenFull: 'drop' });
     const f = pair(t, 1, 2, 0, 10);
     const r = t.peerOf(f);
-    const peerRecord = (): number[] => Array.from(t.recordWords.subarray(f * FLOW_RECORD_WORDS, (f + 1) * FLOW_RECORD_WORDS));
-    const before = peerRecord();
+    const records = (h: number): number[] => [
+      ...Array.from(t.hotWords.subarray(h * FLOW_RECORD_WORDS, (h + 1) * FLOW_RECORD_WORDS)),
+      ...Array.from(t.coldWords.subarray(h * FLOW_RECORD_WORDS, (h + 1) * FLOW_RECORD_WORDS)),
+    ];
+    const before = records(f);
+    const coldBefore = Array.from(t.coldWords.subarray(r * FLOW_RECORD_WORDS, (r + 1) * FLOW_RECORD_WORDS));
     t.touch(r, 8, 60, 0x10); // one-way traffic on the reverse side only
     t.touch(r, 16, 60, 0x18);
-    expect(peerRecord()).toEqual(before);
+    expect(records(f)).toEqual(before);
+    expect(Array.from(t.coldWords.subarray(r * FLOW_RECORD_WORDS, (r + 1) * FLOW_RECORD_WORDS))).toEqual(coldBefore);
     expect(t.expiryOf(f)).toBe(26);
     expect(t.expiryOf(r)).toBe(26);
     expect(look(t, 1, 20)).toBe(f); // f's own expiry (10) has passed, r's has not
