@@ -83,6 +83,15 @@ describe('bench harness', () => {
     expect(text).toMatch(/^Rated: [\d.]+ Bps, [\d.]+ Mbps, [\d.]+ pps$/m);
   });
 
+  it('the report speaks of tcpdump only when the parse scenario ran (tcpdump is its peer)', () => {
+    const machine = { cpus: 2, model: 'x', node: 'v20', platform: 'linux-x64' };
+    const scenario = { name: 'acl-hit', description: '', mode: '64k flows', workers: 1, packets: 10, bytes: 600, seconds: 1, mpps: 0, gbps: 0, lineGbps: 0, nsPerPacket: 1, peakRssMiB: 1, checksum: 0 };
+    const without = formatReport({ scenarios: [scenario], tcpdump: null, ratio: null, ratioMemory: null, machine } as unknown as BenchReport);
+    expect(without).not.toMatch(/tcpdump/);
+    const withParse = formatReport({ scenarios: [{ ...scenario, name: 'parse', mode: 'memory' }], tcpdump: null, ratio: null, ratioMemory: null, machine } as unknown as BenchReport);
+    expect(withParse).toMatch(/^tcpdump is not installed: no side-by-side figure/m);
+  });
+
   it('rejects a filter that matches nothing', async () => {
     await expect(runBench({ json: true, workers: 1, packets: PACKETS, filter: /^nope$/, out: sink().stream })).rejects.toThrow(/no benchmark scenario/);
   });
