@@ -519,9 +519,7 @@ export class FlowTable {
         let h = this.find(keys, i * W, hashes[i]!);
         if (h >= 0) {
           const now = times[i]!;
-          const st = hi[(h << RS) + H_STATE]!;
-          const e = (st & FLOW_STATE_CLOSING) !== 0 ? this.coldFloats[(h << FS) + CF_CLOSE_EXPIRY]! : hf[(h << FS) + HF_LAST_SEEN]! + hf[(h << FS) + HF_TTL]!;
-          if (e < now && !this.peerAlive(h, now)) {
+          if (this.ownExpiryOf(h) < now && !this.peerAlive(h, now)) {
             expired += this.removeFlow(h);
             h = -1;
           } else hits++;
