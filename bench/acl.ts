@@ -29,6 +29,7 @@ import { FrameBatch } from '../src/frame/batch.js';
 import { CaptureReader } from '../src/io/reader.js';
 import { PcapWriter } from '../src/io/writer.js';
 import { finishIPv4, finishL4v4, writeEth, writeIPv4, writeTcp } from '../src/synth/build.js';
+import { memoryProbe } from './memprobe.js';
 
 const WEB_IP = 0x0a00000a; // 10.0.0.10
 const WEB_MAC_LO = 0x5d0a000a; // 00:15:5d:0a:00:0a
@@ -42,6 +43,8 @@ export interface AclBenchRun {
   checksum: number;
   flows: number;
   rules: number;
+  /** bench/memprobe.ts just before the timed passes: extra ns per random read over 8 MiB beyond L1. */
+  memoryNs: number;
 }
 
 /** The bench topology: one Transparent network, endpoint web with `acls` (HNS ACL policy settings). */
@@ -162,6 +165,7 @@ export function runAclHit(packets: number, flows: number, runs: number): AclBenc
   const warm = new CountingSink();
   pass(engine, data, batch, warm);
   if (warm.forwarded !== packets) throw new Error(`bench acl-hit: warm-up forwarded ${warm.forwarded} of ${packets} (dropped ${warm.dropped})`);
+  const memoryNs = memoryProbe().ns;
   let best = Infinity;
   let checksum = 0;
   for (let r = 0; r < runs; r++) {
@@ -173,7 +177,7 @@ export function runAclHit(packets: number, flows: number, runs: number): AclBenc
   }
   const misses = engine.counter('flow-misses');
   if (misses !== flows) throw new Error(`bench acl-hit: ${misses} slow-path runs, expected ${flows} (one per flow, in the warm-up)`);
-  return { packets, bytes: packets * 60, seconds: best, checksum, flows, rules: 100 };
+  return { packets, bytes: packets * 60, seconds: best, checksum, flows, rules: 100, memoryNs };
 }
 
 /** acl-miss: every packet a new flow; a fresh engine per timed pass. */
@@ -181,6 +185,7 @@ export function runAclMiss(packets: number, rules: number, runs: number): AclBen
   const data = aclCapture(packets, packets, true, 1);
   const policy = policyFor(rules);
   const batch = new FrameBatch();
+  const memoryNs = memoryProbe().ns;
   let best = Infinity;
   let checksum = 0;
   for (let r = 0; r <= runs; r++) {
@@ -191,5 +196,5 @@ export function runAclMiss(packets: number, rules: number, runs: number): AclBen
     if (r > 0) best = Math.min(best, s); // run 0 is the warm-up
     checksum = sink.x >>> 0;
   }
-  return { packets, bytes: packets * 60, seconds: best, checksum, flows: packets, rules };
+  return { packets, bytes: packets * 60, seconds: best, checksum, flows: packets, rules, memoryNs };
 }

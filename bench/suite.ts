@@ -78,6 +78,12 @@ export interface ScenarioResult {
   input: string;
   /** acl-miss: slow-path cost per new flow, µs. */
   usPerNewFlow?: number;
+  /**
+   * acl-hit, acl-miss: bench/memprobe.ts just before the timed passes, extra ns per random read
+   * over 8 MiB beyond an L1 read. On a shared host it moves with the neighbours' load, and the
+   * memory-bound figures move with it: compare reports made at similar values.
+   */
+  memoryNs?: number;
 }
 
 export interface PeerResult {
@@ -350,7 +356,9 @@ async function runParse(ctx: BenchContext): Promise<ScenarioResult[]> {
 }
 
 function aclResult(name: string, mode: string, r: AclBenchRun, input: string): ScenarioResult {
-  return makeResult(name, mode, 1, r.packets, r.bytes, r.seconds, r.checksum, input);
+  const res = makeResult(name, mode, 1, r.packets, r.bytes, r.seconds, r.checksum, input);
+  res.memoryNs = r.memoryNs;
+  return res;
 }
 
 async function runAclHitScenario(ctx: BenchContext): Promise<ScenarioResult[]> {
@@ -443,6 +451,9 @@ export function formatReport(r: BenchReport): string {
     out.push(`${x.name} (${x.mode}, ${x.workers} worker${x.workers === 1 ? '' : 's'}; checksum ${x.checksum}):`);
     out.push(`Actual: ${x.packets} packets (${x.bytes} bytes) ${x.name === 'parse' ? 'parsed' : 'processed'} in ${x.seconds.toFixed(6)} seconds${x.usPerNewFlow !== undefined ? ` (${x.usPerNewFlow} µs per new flow)` : ''}`);
     out.push(`Rated: ${(x.bytes / x.seconds).toFixed(1)} Bps, ${((x.bytes * 8) / x.seconds / 1e6).toFixed(2)} Mbps, ${(x.packets / x.seconds).toFixed(2)} pps`);
+    if (x.memoryNs !== undefined) {
+      out.push(`Memory: a random read over 8 MiB cost ${x.memoryNs} ns more than an L1 read just before the timed runs (on a shared host this moves with the load of the neighbours, and this figure with it)`);
+    }
     out.push('');
   }
   if (r.tcpdump) {

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { BENCH_SCENARIOS, formatReport, runBench } from '../../bench/suite.js';
 import { benchAcls, runAclHit, runAclMiss } from '../../bench/acl.js';
 import type { BenchReport } from '../../bench/suite.js';
+import { memoryProbe } from '../../bench/memprobe.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const VFP = join(ROOT, 'dist/src/cli/main.js');
@@ -59,6 +60,7 @@ describe('bench harness', () => {
     expect(r.packets).toBe(20000);
     expect(r.flows).toBe(1024);
     expect(r.seconds).toBeGreaterThan(0);
+    expect(Number.isFinite(r.memoryNs) && r.memoryNs >= 0).toBe(true);
   });
 
   it('acl-miss: every frame a new flow through the slow path, forwarded (2,000 flows, 10 and 1,000 rules)', () => {
@@ -90,6 +92,16 @@ describe('bench harness', () => {
     expect(without).not.toMatch(/tcpdump/);
     const withParse = formatReport({ scenarios: [{ ...scenario, name: 'parse', mode: 'memory' }], tcpdump: null, ratio: null, ratioMemory: null, machine } as unknown as BenchReport);
     expect(withParse).toMatch(/^tcpdump is not installed: no side-by-side figure/m);
+    expect(without).not.toMatch(/^Memory:/m);
+    const probed = formatReport({ scenarios: [{ ...scenario, memoryNs: 9.5 }], tcpdump: null, ratio: null, ratioMemory: null, machine } as unknown as BenchReport);
+    expect(probed).toMatch(/^Memory: a random read over 8 MiB cost 9\.5 ns more than an L1 read just before the timed runs /m);
+  });
+
+  it('the memory probe: a cost per read beyond L1, >= 0 ns, and a clear error for a bad size', () => {
+    const p = memoryProbe(1024 * 1024, 1 << 14, 1);
+    expect(p.bytes).toBe(1024 * 1024);
+    expect(Number.isFinite(p.ns) && p.ns >= 0).toBe(true);
+    expect(() => memoryProbe(1000)).toThrow(/bytes must be a multiple of 64 of at least 16384, not 1000/);
   });
 
   it('rejects a filter that matches nothing', async () => {
