@@ -495,13 +495,12 @@ export class FlowTable {
    * (or -1) goes to out[i]. Returns the number of hits. Same results and counters as calling
    * `lookup` for j = 0..count-1 in order, but faster on tables larger than the cache: the first
    * pass walks every frame's probe run comparing hashes only (a miss is decided there: nothing is
-   * inserted during the call) and touches each candidate's hot record as soon as its slot is read,
-   * so the cache misses of the whole batch overlap instead of being paid one frame after another
-   * (JS has no prefetch instruction; independent loads in a tight loop are the next best thing;
-   * a separate touching pass was 1-2% slower than this one, paired runs); the second
+   * inserted during the call), the second touches each candidate's hot record, so the cache
+   * misses of the whole batch overlap instead of being paid one frame after another (JS has no
+   * prefetch instruction; independent loads in a tight loop are the next best thing); the third
    * compares keys and expiries, re-probing only when a candidate's key differs (equal 32-bit
    * hashes) or it was removed earlier in the call. The lines touched by a batch stay in L2 for the
-   * second pass. out doubles as the scratch of the first. Tables of up to LOOKUP_MANY_DIRECT
+   * third pass. out doubles as the scratch of the first two. Tables of up to LOOKUP_MANY_DIRECT
    * entries live in L2 anyway and are probed frame by frame.
    */
   lookupMany(keys: Uint32Array, idx: Int32Array, count: number, hashes: Uint32Array, times: Float64Array, out: Int32Array): number {
@@ -536,7 +535,6 @@ export class FlowTable {
     const hb = this.handleBits;
     const hm = this.handleMask;
     const tm = this.tagMask;
-    let touched = 0;
     for (let j = 0; j < count; j++) {
       const i = idx[j]!;
       const hs = hashes[i]!;
@@ -547,9 +545,12 @@ export class FlowTable {
         s = (s + 1) & mask;
         v = slots[s]!;
       }
-      const h = (v & hm) - 1;
-      out[i] = h;
-      if (h >= 0) touched += hw[h << RS]!; // the candidate's hot line, loaded as soon as its slot is known
+      out[i] = (v & hm) - 1;
+    }
+    let touched = 0;
+    for (let j = 0; j < count; j++) {
+      const h = out[idx[j]!]!;
+      if (h >= 0) touched += hw[h << RS]!;
     }
     this.touchedSink = touched;
     for (let j = 0; j < count; j++) {
