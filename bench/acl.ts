@@ -102,17 +102,30 @@ function clientOf(f: number): [number, number] {
 
 /**
  * A classic pcap in memory: `packets` 60-byte TCP frames over `flows` flows to web:80, in
- * rounds (flow order permuted), even rounds client -> web, odd rounds web -> client; with
- * `newFlows` every frame is a SYN of a new flow instead.
+ * rounds, each round every flow once in an order shuffled afresh (seeded Fisher-Yates), even
+ * rounds client -> web, odd rounds web -> client; with `newFlows` every frame is a SYN of a new
+ * flow instead. The fresh shuffle matters: the flow table hands out records in the order flows
+ * are created (round 0), and an order that follows it (an earlier version used f = a * n + round,
+ * the creation order rotated) walks the records nearly sequentially, which the hardware
+ * prefetchers turn into a figure about 25% better than random traffic gets.
  */
 export function aclCapture(packets: number, flows: number, newFlows: boolean, seed: number): Uint8Array {
   const w = PcapWriter.toMemory();
   const d = new Uint8Array(64);
   const rng = new Prng(seed);
-  const a = flows > 1 ? (2 * Math.floor(rng.below(flows) / 2) + 1) % flows || 1 : 1;
+  const order = new Int32Array(newFlows ? 0 : flows);
+  for (let x = 0; x < order.length; x++) order[x] = x;
   for (let n = 0; n < packets; n++) {
     const round = newFlows ? 0 : Math.floor(n / flows);
-    const f = newFlows ? n : (a * (n % flows) + round) % flows;
+    if (!newFlows && n % flows === 0) {
+      for (let x = flows - 1; x > 0; x--) {
+        const y = rng.below(x + 1);
+        const t = order[x]!;
+        order[x] = order[y]!;
+        order[y] = t;
+      }
+    }
+    const f = newFlows ? n : order[n % flows]!;
     const toWeb = newFlows || round % 2 === 0;
     const [cip, cport] = clientOf(f);
     const [clientLo] = [(0x0a000000 | (f & 0xffffff)) >>> 0];
