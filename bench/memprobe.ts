@@ -2,7 +2,7 @@
  * How dear memory is right now. On a shared host (a cloud VM) the cost of a cache miss moves
  * with the neighbours' load: on this project's machine a random read over 8 MiB went from 8 to
  * 17 ns within a minute while a compute-only loop stayed within 3%, and `acl-hit` (whose hot
- * flow records are 8 MiB) moved from 9 to 5 Mpps with it. `vfp bench` runs this probe just
+ * flow records are 8 MiB) moved from 7.7 to 4.9 Mpps with it. `vfp bench` runs this probe just
  * before the timed passes of acl-hit and acl-miss and prints it with their figures, so that two
  * reports can be compared for the machine's state as well as for the code.
  *
