@@ -175,6 +175,8 @@ export const TCP_FLAG_RST = 0x04;
 /** DASH: a TCP reset cuts the flow's TTL to 5 s. */
 export const FLOW_DEFAULT_RST_TIMEOUT = 5;
 export const FLOW_DEFAULT_MAX_LOAD = 0.75;
+/** lookupMany's answer for a frame whose entry is expired as the table stands: look it up again in frame order. */
+export const FLOW_RECHECK = -2;
 export const FLOW_DEFAULT_EVICT_SAMPLE = 8;
 /** Largest capacity: 16M entries is 2 GiB of records, beyond any one shard's budget. */
 export const FLOW_TABLE_MAX_CAPACITY = 1 << 24;
@@ -491,17 +493,32 @@ export class FlowTable {
 
   /**
    * `lookup` for a selection of a batch's frames: for j < count, frame i = idx[j] has its key at
-   * keys[i * FLOW_KEY_WORDS], its hash at hashes[i] and its packet time at times[i]; the handle
-   * (or -1) goes to out[i]. Returns the number of hits. Same results and counters as calling
-   * `lookup` for j = 0..count-1 in order, but faster on tables larger than the cache: the first
-   * pass walks every frame's probe run comparing hashes only (a miss is decided there: nothing is
-   * inserted during the call), the second touches each candidate's hot record, so the cache
-   * misses of the whole batch overlap instead of being paid one frame after another (JS has no
-   * prefetch instruction; independent loads in a tight loop are the next best thing); the third
-   * compares keys and expiries, re-probing only when a candidate's key differs (equal 32-bit
-   * hashes) or it was removed earlier in the call. The lines touched by a batch stay in L2 for the
-   * third pass. out doubles as the scratch of the first two. Tables of up to LOOKUP_MANY_DIRECT
-   * entries live in L2 anyway and are probed frame by frame.
+   * keys[i * FLOW_KEY_WORDS], its hash at hashes[i] and its packet time at times[i]; the answer
+   * goes to out[i]: the handle of the live entry, -1 when there is none, or FLOW_RECHECK when the
+   * entry is expired at times[i] as the table stands. Returns the number of handles given.
+   *
+   * Nothing is removed here. An expired entry may still be alive for frame i once the caller has
+   * touched it for an earlier frame of the batch (a touch moves lastSeen on), so its fate is the
+   * caller's to settle in frame order: look a FLOW_RECHECK frame up again with `lookupAgain`
+   * after the touches of the frames before it, which removes the entry if it is still expired
+   * (counted `expired`). After a `lookupAgain` that removes entries (count falls) or a touch with
+   * a RST on, the rest of the batch must be looked up again one by one as well: a later frame's
+   * handle may name a removed entry, or one the RST cut. (Removing here, as this did until
+   * 2026-12-02, made a batch differ from frame-by-frame processing: a reply admitted by a flow
+   * that an earlier frame of the same batch had just refreshed was dropped, and the earlier
+   * frame's touch then wrote into a freed record.) Without touches in between this gives the same answers
+   * and counters as calling `lookup` for j = 0..count-1 in order (`lookupAgain` takes back what
+   * was counted here for the frames it looks up again).
+   *
+   * It is faster than one `lookup` per frame on tables larger than the cache: the first pass walks
+   * every frame's probe run comparing hashes only (a miss is decided there: nothing is inserted
+   * during the call), the second touches each candidate's hot record, so the cache misses of the
+   * whole batch overlap instead of being paid one frame after another (JS has no prefetch
+   * instruction; independent loads in a tight loop are the next best thing); the third compares
+   * keys and expiries, re-probing only when a candidate's key differs (equal 32-bit hashes). The
+   * lines touched by a batch stay in L2 for the third pass. out doubles as the scratch of the
+   * first two. Tables of up to LOOKUP_MANY_DIRECT entries live in L2 anyway and are probed frame
+   * by frame.
    */
   lookupMany(keys: Uint32Array, idx: Int32Array, count: number, hashes: Uint32Array, times: Float64Array, out: Int32Array): number {
     const slots = this.slots;
@@ -511,7 +528,7 @@ export class FlowTable {
     const mask = this.slotMask;
     const shift = this.slotShift;
     let hits = 0;
-    let expired = 0;
+    let deferred = 0;
     if (this.capacity <= LOOKUP_MANY_DIRECT) {
       // Records and index stay in L2: the first two passes would only add work.
       for (let j = 0; j < count; j++) {
@@ -520,16 +537,15 @@ export class FlowTable {
         if (h >= 0) {
           const now = times[i]!;
           if (this.ownExpiryOf(h) < now && !this.peerAlive(h, now)) {
-            expired += this.removeFlow(h);
-            h = -1;
+            deferred++;
+            h = FLOW_RECHECK;
           } else hits++;
         }
         out[i] = h;
       }
       const c = this.counters;
-      c[C_LOOKUPS] += count;
+      c[C_LOOKUPS] += count - deferred;
       c[C_HITS] += hits;
-      c[C_EXPIRED] += expired;
       return hits;
     }
     const hb = this.handleBits;
@@ -571,6 +587,7 @@ export class FlowTable {
         hw[b + 5] === keys[k + 11];
       if (same) same = (st & STATE_WIDE) === 0 ? (keys[k + 1]! | keys[k + 2]! | keys[k + 3]! | keys[k + 5]! | keys[k + 6]! | keys[k + 7]!) === 0 : this.matches(h, keys, k);
       if (!same) {
+        // equal hashes, another key: walk the run for this one
         h = this.find(keys, k, hashes[i]!);
         if (h < 0) {
           out[i] = -1;
@@ -582,16 +599,29 @@ export class FlowTable {
       const now = times[i]!;
       const e = (st & FLOW_STATE_CLOSING) !== 0 ? this.coldFloats[(h << FS) + CF_CLOSE_EXPIRY]! : hf[(h << FS) + HF_LAST_SEEN]! + hf[(h << FS) + HF_TTL]!;
       if (e < now && !this.peerAlive(h, now)) {
-        expired += this.removeFlow(h);
-        h = -1;
+        deferred++;
+        h = FLOW_RECHECK;
       } else hits++;
       out[i] = h;
     }
     const c = this.counters;
-    c[C_LOOKUPS] += count;
+    c[C_LOOKUPS] += count - deferred;
     c[C_HITS] += hits;
-    c[C_EXPIRED] += expired;
     return hits;
+  }
+
+  /**
+   * Look a frame of a lookupMany call up again (see there: a FLOW_RECHECK frame, or any frame
+   * after a removal or a RST in its batch): `lookup`, with what lookupMany counted for it, `given`
+   * being its answer there, taken back, so every frame is counted once.
+   */
+  lookupAgain(keys: Uint32Array, k: number, hash: number, now: number, given: number): number {
+    if (given !== FLOW_RECHECK) {
+      const c = this.counters;
+      c[C_LOOKUPS]--;
+      if (given >= 0) c[C_HITS]--;
+    }
+    return this.lookup(keys, k, hash, now);
   }
 
   /** Handle of the entry for the key regardless of expiry, or -1; no counter, no side effect. */

@@ -39,7 +39,7 @@
  */
 import { DROP_REASON_COUNT, DropReasonId, parseErrorDropReason } from '../base/reasons.js';
 import { FLOW_KEY_WORDS, FrameBatch, L3_KIND_ARP, L3_KIND_IPV4, L3_KIND_IPV6 } from '../frame/batch.js';
-import { FlowTable } from '../flow/table.js';
+import { FLOW_RECHECK, FlowTable, TCP_FLAG_RST } from '../flow/table.js';
 import type { FlowWhenFull } from '../flow/table.js';
 import { flowHash, parseBatch } from '../parse/parse.js';
 import { FORWARD_DROP, FORWARD_FLOOD, PORT_KIND_UPLINK, PORT_KIND_VNIC } from '../switch/vswitch.js';
@@ -320,9 +320,20 @@ export class Engine implements CompositeDescriber {
     let hits = 0;
     if (probeCount > 0) {
       flows.lookupMany(keys, probe, probeCount, tHashes, times, found);
+      // Expiry is settled in frame order, after the touches of the frames before (a touch moves
+      // lastSeen on): a frame whose entry looked expired is looked up again here, and after a
+      // lookup that removed entries or a touch with a RST, so is every later frame (its handle
+      // may name a removed entry, or one the RST cut). Both are rare; batches stay exact.
+      let oneByOne = false;
       for (let j = 0; j < probeCount; j++) {
         const i = probe[j]!;
-        const e = found[i]!;
+        let e = found[i]!;
+        if (oneByOne || e === FLOW_RECHECK) {
+          const live = flows.count;
+          e = flows.lookupAgain(keys, i * FLOW_KEY_WORDS, tHashes[i]!, times[i]!, e);
+          found[i] = e;
+          if (flows.count !== live) oneByOne = true;
+        }
         if (e < 0) {
           if (tracer) tracer.flowMiss(gen);
           continue;
@@ -339,6 +350,7 @@ export class Engine implements CompositeDescriber {
             if (l4 >= 0 && l4 + 14 <= o + lengths[i]!) tcp = d[l4 + 13]!;
           }
           flows.touch(e, times[i]!, lengths[i]!, tcp);
+          if ((tcp & TCP_FLAG_RST) !== 0) oneByOne = true;
           comp[i] = c;
           hit[i] = 1;
           need[i] = 0;

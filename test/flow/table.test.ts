@@ -33,6 +33,7 @@ import {
   FLOW_HOT_USER_DATA,
   FLOW_RECORD_SIZE,
   FLOW_RECORD_WORDS,
+  FLOW_RECHECK,
   FLOW_STATE_CLOSING,
   FLOW_STATE_LIVE,
   FLOW_STATE_WIDE,
@@ -159,7 +160,7 @@ describe('flow table: lookupMany', () => {
   it.each([
     [4096, 3000],
     [2048, 1500], // small enough for the frame-by-frame path
-  ])('gives the same handles, expiries and counters as one lookup per selected frame, in order (capacity %i)', (capacity, n) => {
+  ])('with its FLOW_RECHECK frames looked up again in order, gives the same handles, expiries and counters as one lookup per selected frame (capacity %i)', (capacity, n) => {
     const a = new FlowTable({ capacity, whenFull: 'drop' });
     const b = new FlowTable({ capacity, whenFull: 'drop' });
     const rng = new Prng(9);
@@ -200,16 +201,27 @@ describe('flow table: lookupMany', () => {
       }
       for (let j = 0; j < m; j++) times[idx[j]!] = base + j * 0.002; // per-frame time crossing expiries
       out.fill(-7);
-      const hits = b.lookupMany(batchKeys, idx, m, batchHashes, times, out);
-      let want = 0;
+      const given = b.lookupMany(batchKeys, idx, m, batchHashes, times, out);
+      expect(b.count, 'lookupMany removes nothing').toBe(a.count);
+      let handles = 0;
+      let rechecked = 0;
+      let oneByOne = false;
       for (let j = 0; j < m; j++) {
         const i = idx[j]!;
         const h = a.lookup(batchKeys, i * W, batchHashes[i]!, times[i]!);
-        if (h >= 0) want++;
+        // the caller's part: FLOW_RECHECK frames, and every frame after a removal, looked up again
+        if (out[i]! >= 0) handles++;
+        if (oneByOne || out[i] === FLOW_RECHECK) {
+          if (out[i] === FLOW_RECHECK) rechecked++;
+          const live = b.count;
+          out[i] = b.lookupAgain(batchKeys, i * W, batchHashes[i]!, times[i]!, out[i]!);
+          if (b.count !== live) oneByOne = true;
+        }
         if (out[i] !== h) expect(out[i], `frame ${i} (j ${j}) in round ${round}`).toBe(h);
       }
       for (let i = 1 + count / 2; i < count; i += 2) if (out[i] !== -7) expect(out[i], `unselected frame ${i} written`).toBe(-7);
-      expect(hits).toBe(want);
+      expect(given).toBe(handles);
+      if (round > 0) expect(rechecked, `round ${round} meets expired entries`).toBeGreaterThan(0);
       expect(Array.from(b.counters)).toEqual(Array.from(a.counters));
       expect(b.count).toBe(a.count);
       expect(b.validate()).toBeNull();

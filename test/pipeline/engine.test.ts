@@ -137,6 +137,39 @@ describe('pipeline: flows on the packet clock', () => {
     expect(after.outs[2]).toMatchObject({ kind: 'drop', reason: 'acl-default-deny' });
   });
 
+  it('settles expiry in frame order: a flow refreshed by a frame of the batch admits a later reply of the same batch, as frame by frame', () => {
+    // The pair is installed in one batch; the next batch holds an outbound ACK at 200 s (it
+    // refreshes the forward entry) and the reply at 380 s (its own entry idle since 0.1 s, so
+    // alive only through the refreshed forward one). Until 2026-12-02 the batched probe judged the
+    // reply against the table as it stood before the ACK's touch and dropped it.
+    const out = (flags: number, at: number): Sent => ({ from: 'web', at, frame: { src: WEB, dst: ROUTER, ip: { src: '10.10.0.10', dst: '198.51.100.7' }, tcp: { sport: 50500, dport: 443, flags } } });
+    const back = (flags: number, at: number): Sent => ({ from: 'eth0', at, frame: { src: ROUTER, dst: WEB, ip: { src: '198.51.100.7', dst: '10.10.0.10' }, tcp: { sport: 443, dport: 50500, flags } } });
+    for (const size of [512, 1]) {
+      const engine = engineOf(transparentTopology());
+      runFrames(engine, [out(SYN, 0), back(SYN | ACK, 0.1)], size);
+      const later = runFrames(engine, [out(ACK, 200), back(ACK, 380)], size, 3);
+      expect(later.outs.map((o) => `${o.port}:${o.hit}`), `batches of ${size}`).toEqual(['eth0:true', 'web:true']);
+      let live = 0;
+      engine.flows.forEachEntry(() => live++);
+      expect(live).toBe(engine.flows.count);
+      expect(engine.flows.validate()).toBeNull();
+    }
+  });
+
+  it('a RST cut and an expiry met in one batch leave no entry behind that the table does not count', () => {
+    const out = (flags: number, at: number): Sent => ({ from: 'web', at, frame: { src: WEB, dst: ROUTER, ip: { src: '10.10.0.10', dst: '198.51.100.7' }, tcp: { sport: 50500, dport: 443, flags } } });
+    const back = (flags: number, at: number): Sent => ({ from: 'eth0', at, frame: { src: ROUTER, dst: WEB, ip: { src: '198.51.100.7', dst: '10.10.0.10' }, tcp: { sport: 443, dport: 50500, flags } } });
+    const engine = engineOf(transparentTopology());
+    runFrames(engine, [out(SYN, 0), back(SYN | ACK, 0.1), out(ACK, 0.2)]);
+    // one batch: the RST cuts the pair to 6 s, the reply at 2 s still hits it, the one at 7 s finds it dead
+    const sink = runFrames(engine, [out(RST, 1), back(ACK, 2), back(ACK, 7)], 512, 4);
+    expect(sink.outs.map((o) => (o.kind === 'drop' ? `drop:${o.reason}` : `${o.port}:${o.hit}`))).toEqual(['eth0:true', 'web:true', 'drop:acl-default-deny']);
+    let live = 0;
+    engine.flows.forEachEntry(() => live++);
+    expect(live).toBe(engine.flows.count);
+    expect(engine.flows.validate()).toBeNull();
+  });
+
   it('re-runs the slow path for flows of an older policy generation', () => {
     const engine = engineOf(transparentTopology());
     const first = runFrames(engine, [dnsQuery(0)]);
