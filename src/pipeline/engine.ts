@@ -317,15 +317,55 @@ export class Engine implements CompositeDescriber {
     }
 
     // ---- fast path: one batched probe, then the hits ------------------------------------------
+    const verdicts = cs.verdicts;
+    const egressOf = cs.egress;
+    const plainOf = cs.plain;
+    const kinds = vs.kinds;
+    const portTx = this.portTx;
+    const drops = this.drops;
+    const inline = tracer === null && generated === 0;
+    let plain = 0;
+    let dropped = 0;
     let hits = 0;
+    // Frames before `start` are finished (hit, touched and handed to the sink) by the fused loop.
+    let start = 0;
     if (probeCount > 0) {
       flows.lookupMany(keys, probe, probeCount, tHashes, times, found);
+      if (inline && probeCount === n) {
+        // Every frame was probed (probe[i] === i). While they are plain hits (a live entry of the
+        // current generation and destination MAC, no RST, a composite that forwards unchanged to
+        // a port that is not a host vNIC), hit and tx are one loop: the frame's columns and
+        // record are read once, while they are still in L1 (+3% on acl-hit 64k, 16 paired
+        // passes). The first other frame ends it, and it and the rest take the loops below: the
+        // sink still sees frame order, and no frame's tx depended on a later frame's slow path.
+        for (; start < n; start++) {
+          const i = start;
+          const e = found[i]!;
+          if (e < 0) break; // a miss, or FLOW_RECHECK
+          const o = offsets[i]!;
+          const c = flows.actionOf(e);
+          if (plainOf[c] !== 1 || flows.generationOf(e) !== gen || flows.userDataOf(e) !== macHash((d[o]! << 8) | d[o + 1]!, v.getUint32(o + 2))) break;
+          const egress = egressOf[c]!;
+          if (kinds[egress] === PORT_KIND_VNIC) break;
+          const tcp = keyedTcpFlags(keys, i, innerL4Offsets, l4Offsets, d, o + lengths[i]!);
+          if ((tcp & TCP_FLAG_RST) !== 0) break;
+          flows.touch(e, times[i]!, lengths[i]!, tcp);
+          comp[i] = c;
+          hit[i] = 1;
+          need[i] = 0;
+          needCount--;
+          hits++;
+          plain++;
+          portTx[egress]!++;
+          sink.forward(egress, ports[i]!, d, o, lengths[i]!, wireLengths[i]!, seconds[i]!, nanos[i]!, numbers[i]!, c, true, 0);
+        }
+      }
       // Expiry is settled in frame order, after the touches of the frames before (a touch moves
       // lastSeen on): a frame whose entry looked expired is looked up again here, and after a
       // lookup that removed entries or a touch with a RST, so is every later frame (its handle
       // may name a removed entry, or one the RST cut). Both are rare; batches stay exact.
       let oneByOne = false;
-      for (let j = 0; j < probeCount; j++) {
+      for (let j = start; j < probeCount; j++) {
         const i = probe[j]!;
         let e = found[i]!;
         if (oneByOne || e === FLOW_RECHECK) {
@@ -341,14 +381,7 @@ export class Engine implements CompositeDescriber {
         const o = offsets[i]!;
         const c = flows.actionOf(e);
         if (flows.generationOf(e) === gen && flows.userDataOf(e) === macHash((d[o]! << 8) | d[o + 1]!, v.getUint32(o + 2))) {
-          // TCP flags of the keyed frame (tcpFlagsOf inline).
-          let tcp = 0;
-          const w9 = keys[i * FLOW_KEY_WORDS + 9]!;
-          if (((w9 >>> 16) & 0xff) === IPPROTO_TCP) {
-            const il4 = innerL4Offsets[i]!;
-            const l4 = il4 >= 0 ? il4 : l4Offsets[i]!;
-            if (l4 >= 0 && l4 + 14 <= o + lengths[i]!) tcp = d[l4 + 13]!;
-          }
+          const tcp = keyedTcpFlags(keys, i, innerL4Offsets, l4Offsets, d, o + lengths[i]!);
           flows.touch(e, times[i]!, lengths[i]!, tcp);
           if ((tcp & TCP_FLAG_RST) !== 0) oneByOne = true;
           comp[i] = c;
@@ -372,16 +405,7 @@ export class Engine implements CompositeDescriber {
     // ---- tx -----------------------------------------------------------------------------------
     // The common case inline: an input frame forwarded unchanged to a port that is not a host
     // vNIC, untraced. Everything else (drops, floods, transpositions, host answers) goes to tx().
-    const verdicts = cs.verdicts;
-    const egressOf = cs.egress;
-    const plainOf = cs.plain;
-    const kinds = vs.kinds;
-    const portTx = this.portTx;
-    const drops = this.drops;
-    const inline = tracer === null && generated === 0;
-    let plain = 0;
-    let dropped = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < n; i++) {
       const c = comp[i]!;
       if (c >= 0 && inline && verdicts[c] !== 0) {
         // A cached drop (or a decided one): counted by reason, handed to the sink on its ingress port.
@@ -1112,13 +1136,20 @@ function frameTime(batch: FrameBatch, i: number): number {
   return batch.timestampSeconds[i]! + batch.timestampNanos[i]! * 1e-9;
 }
 
+/**
+ * TCP flags of frame i's keyed header (0 when not TCP or not captured), from the batch columns
+ * passed one by one (the hit loops hold them in locals); `end` is the frame's end offset.
+ */
+function keyedTcpFlags(keys: Uint32Array, i: number, innerL4Offsets: Int32Array, l4Offsets: Int32Array, d: Uint8Array, end: number): number {
+  if (((keys[i * FLOW_KEY_WORDS + 9]! >>> 16) & 0xff) !== IPPROTO_TCP) return 0;
+  const il4 = innerL4Offsets[i]!;
+  const l4 = il4 >= 0 ? il4 : l4Offsets[i]!;
+  return l4 >= 0 && l4 + 14 <= end ? d[l4 + 13]! : 0;
+}
+
 /** TCP flags of the keyed frame (0 when not TCP or not captured). */
 function tcpFlagsOf(batch: FrameBatch, i: number): number {
-  const w9 = batch.keys[i * FLOW_KEY_WORDS + 9]!;
-  if (((w9 >>> 16) & 0xff) !== IPPROTO_TCP) return 0;
-  const l4 = batch.innerL4Offsets[i]! >= 0 ? batch.innerL4Offsets[i]! : batch.l4Offsets[i]!;
-  if (l4 < 0 || l4 + 14 > batch.offsets[i]! + batch.lengths[i]!) return 0;
-  return batch.data[l4 + 13]!;
+  return keyedTcpFlags(batch.keys, i, batch.innerL4Offsets, batch.l4Offsets, batch.data, batch.offsets[i]! + batch.lengths[i]!);
 }
 
 /** VLAN id the forward frame carries as it leaves its egress port. */
