@@ -365,6 +365,11 @@ export class Engine implements CompositeDescriber {
       // lookup that removed entries or a touch with a RST, so is every later frame (its handle
       // may name a removed entry, or one the RST cut). Both are rare; batches stay exact.
       let oneByOne = false;
+      // Hits are decided here only up to the first frame that needs the slow path: that slow path
+      // may install, replace or evict entries that later frames found, so the frames after it are
+      // left to the slow-path loop, which takes them in order and looks each up again (their lines
+      // are in the cache from the probe) - exactly what frame-by-frame processing does.
+      let deferFrom = probeCount;
       for (let j = start; j < probeCount; j++) {
         const i = probe[j]!;
         let e = found[i]!;
@@ -376,7 +381,8 @@ export class Engine implements CompositeDescriber {
         }
         if (e < 0) {
           if (tracer) tracer.flowMiss(gen);
-          continue;
+          deferFrom = j + 1;
+          break;
         }
         const o = offsets[i]!;
         const c = flows.actionOf(e);
@@ -395,7 +401,11 @@ export class Engine implements CompositeDescriber {
         const stale = flows.generationOf(e) !== gen;
         if (stale) counters[C_STALE]++;
         if (tracer) tracer.flowStale(e, flows, stale);
+        deferFrom = j + 1;
+        break;
       }
+      const deferred = cols.deferred;
+      for (let j = deferFrom; j < probeCount; j++) deferred[probe[j]!] = 1;
     }
     counters[C_HITS] += hits;
 
@@ -450,9 +460,14 @@ export class Engine implements CompositeDescriber {
     const now = frameTime(batch, i);
     const tracer = this.tracer;
     if (cacheable) {
-      // An earlier miss of this batch may have installed the flow.
+      // An earlier frame of this batch may have installed, replaced or evicted the flow: look it
+      // up now. A frame the fast path deferred (it came after the batch's first slow path) has not
+      // been judged yet, so its stale count and trace step are made here.
+      const deferred = this.c.deferred[i] === 1;
+      this.c.deferred[i] = 0;
       const h = tableHash(batch.hashes[i]!, port);
-      const e = this.flows.lookup(keys, k, h, now);
+      // (a deferred frame's answer from the batched probe is taken back from the counters)
+      const e = deferred ? this.flows.lookupAgain(keys, k, h, now, this.c.found[i]!) : this.flows.lookup(keys, k, h, now);
       if (e >= 0) {
         const c = this.flows.actionOf(e);
         if (this.flows.generationOf(e) === policy.generation && this.flows.userDataOf(e) === macHash(dstHi, dstLo)) {
@@ -463,9 +478,14 @@ export class Engine implements CompositeDescriber {
           if (tracer) tracer.flowHit(e, this.flows, this.composites, c);
           return;
         }
+        if (deferred) {
+          const stale = this.flows.generationOf(e) !== policy.generation;
+          if (stale) this.counters[C_STALE]++;
+          if (tracer) tracer.flowStale(e, this.flows, stale);
+        }
         if (this.flows.generationOf(e) !== policy.generation && this.composites.specs[c]!.reverse && this.resimulate(batch, i, e)) return;
         if (tracer) tracer.flowMiss(policy.generation);
-      }
+      } else if (deferred && tracer) tracer.flowMiss(policy.generation);
       this.counters[C_MISSES]++;
     } else {
       this.counters[C_UNCACHED]++;
@@ -1094,6 +1114,8 @@ class FrameColumns {
   tableHashes: Uint32Array = new Uint32Array(0);
   times: Float64Array = new Float64Array(0);
   found: Int32Array = new Int32Array(0);
+  /** 1 for a probed frame whose hit the fast path left to the slow path (after the batch's first miss); slow() clears it. */
+  deferred: Uint8Array = new Uint8Array(0);
   /** A flooded frame's sub-composites: floodItems[floodStart[i], + floodCount[i]). */
   floodStart: Int32Array = new Int32Array(0);
   floodCount: Int32Array = new Int32Array(0);
@@ -1110,6 +1132,7 @@ class FrameColumns {
     this.tableHashes = new Uint32Array(n);
     this.times = new Float64Array(n);
     this.found = new Int32Array(n);
+    this.deferred = new Uint8Array(n);
     this.floodStart = new Int32Array(n);
     this.floodCount = new Int32Array(n);
   }

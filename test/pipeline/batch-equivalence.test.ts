@@ -1,0 +1,130 @@
+/**
+ * Property: a capture gives the same result whatever the batch size. Random streams on the
+ * Transparent sample topology (web, db, app on VLAN 100, the uplink): TCP flows with random flags
+ * (RST and FIN included) in both directions, allowed and blocked ports, UDP, ICMP echo, bridged
+ * traffic, broadcast ARP, VLAN-tagged frames, on a clock that mostly ticks and sometimes jumps
+ * past the flow timeout or the RST cut. Each stream runs in batches of 1, 2, 3, 7, 16 and 512
+ * frames; every run must give the same output frames (bytes, ports, verdicts, reasons, flow-cache
+ * hit or not), the same engine counters, the same flow-table counters and the same live flows.
+ * Two things are allowed to differ, and are left out: the table's `lookups` (it counts probes, and
+ * a frame that misses the batched probe is probed again by its slow path) and when a dead entry
+ * goes (the budgeted sweep runs once per batch, so smaller batches sweep further; a dead entry is
+ * never used, and leaves as `expired` when swept or met, or `replaced` when its key is installed
+ * again first), so `expired` + `replaced` + the dead entries still present is compared instead.
+ */
+import { describe, expect, it } from 'vitest';
+import { Prng } from '../../src/base/bytes.js';
+import { Engine } from '../../src/pipeline/engine.js';
+import { APP, DB, policyOf, ROUTER, runFrames, transparentTopology, WEB } from './helpers.js';
+import type { Sent } from './helpers.js';
+
+const STREAMS = 150;
+const FRAMES = 90;
+const SIZES = [1, 2, 3, 7, 16, 512];
+const FLAGS = [0x02, 0x12, 0x10, 0x10, 0x10, 0x18, 0x11, 0x04, 0x14];
+const REMOTES = ['198.51.100.7', '198.51.100.8'];
+
+function stream(seed: number): Sent[] {
+  const rng = new Prng(seed);
+  const out: Sent[] = [];
+  let t = 0;
+  for (let n = 0; n < FRAMES; n++) {
+    const jump = rng.below(20);
+    t += jump === 0 ? 100 + rng.below(300) : jump === 1 ? 3 + rng.below(6) : rng.below(1000) / 1000;
+    const at = Math.round(t * 1000) / 1000;
+    const remote = REMOTES[rng.below(REMOTES.length)]!;
+    const port = 50500 + rng.below(3);
+    const service = [443, 80, 25, 22][rng.below(4)]!;
+    const flags = FLAGS[rng.below(FLAGS.length)]!;
+    switch (rng.below(10)) {
+      case 0:
+      case 1:
+      case 2: // web -> remote
+        out.push({ from: 'web', at, frame: { src: WEB, dst: ROUTER, ip: { src: '10.10.0.10', dst: remote }, tcp: { sport: port, dport: service, flags } } });
+        break;
+      case 3:
+      case 4:
+      case 5: // remote -> web: replies, or new connections to :80 / :22
+        out.push({ from: 'eth0', at, frame: { src: ROUTER, dst: WEB, ip: { src: remote, dst: '10.10.0.10' }, tcp: { sport: service, dport: port, flags } } });
+        break;
+      case 6: // DNS, either way
+        out.push(
+          rng.below(2) === 0
+            ? { from: 'web', at, frame: { src: WEB, dst: ROUTER, ip: { src: '10.10.0.10', dst: '10.10.0.1' }, udp: { sport: 53000 + rng.below(2), dport: 53, payload: 'q' } } }
+            : { from: 'eth0', at, frame: { src: ROUTER, dst: WEB, ip: { src: '10.10.0.1', dst: '10.10.0.10' }, udp: { sport: 53, dport: 53000 + rng.below(2), payload: 'a' } } },
+        );
+        break;
+      case 7: // web <-> db, bridged; ping either way
+        out.push(
+          rng.below(2) === 0
+            ? { from: 'web', at, frame: { src: WEB, dst: DB, ip: { src: '10.10.0.10', dst: '10.10.0.20' }, icmp: { request: true, id: 7, seq: n } } }
+            : { from: 'db', at, frame: { src: DB, dst: WEB, ip: { src: '10.10.0.20', dst: '10.10.0.10' }, icmp: { request: false, id: 7, seq: n } } },
+        );
+        break;
+      case 8: // app behind VLAN 100: tagged from the wire, untagged from app
+        out.push(
+          rng.below(2) === 0
+            ? { from: 'eth0', at, frame: { src: ROUTER, dst: APP, vlan: 100, ip: { src: '10.10.0.50', dst: '10.10.100.30' }, tcp: { sport: 40000 + rng.below(2), dport: 8080, flags } } }
+            : { from: 'app', at, frame: { src: APP, dst: ROUTER, ip: { src: '10.10.100.30', dst: '10.10.0.50' }, tcp: { sport: 8080, dport: 40000 + rng.below(2), flags } } },
+        );
+        break;
+      default: // broadcast ARP who-has web
+        out.push({ from: 'eth0', at, frame: { src: ROUTER, dst: 'ff:ff:ff:ff:ff:ff', arp: { op: 1, spa: '10.10.0.1', tpa: '10.10.0.10' } } });
+    }
+  }
+  return out;
+}
+
+interface Outcome {
+  outs: string[];
+  engine: number[];
+  table: number[];
+  flows: string[];
+}
+
+const POLICY = policyOf(transparentTopology());
+
+function run(sent: Sent[], batchSize: number): Outcome {
+  // 4,096 entries: above the size the table probes frame by frame, so the batched passes run
+  const engine = new Engine(POLICY, { flowCapacity: 4096 });
+  const outs = runFrames(engine, sent, batchSize).outs.map((o) => `${o.number}:${o.kind}:${o.port}:${o.reason ?? ''}:${o.hit}:${Buffer.from(o.bytes).toString('hex')}`);
+  const t = engine.flows;
+  const end = 1_700_000_000 + sent[sent.length - 1]!.at!;
+  const flows: string[] = [];
+  let present = 0;
+  let dead = 0;
+  t.forEachEntry((h) => {
+    present++;
+    if (t.expiryOf(h) >= end) flows.push(`${t.packetsOf(h)}/${t.bytesOf(h)}/${t.lastSeenOf(h).toFixed(3)}/${t.expiryOf(h).toFixed(3)}`);
+    else dead++;
+  });
+  expect(present, 'every entry present is counted').toBe(t.count);
+  expect(t.validate()).toBeNull();
+  return {
+    outs,
+    engine: (['in', 'out', 'dropped', 'emitted', 'flow-hits', 'flow-misses', 'flow-stale', 'uncached', 'host-generated'] as const).map((c) => engine.counter(c)),
+    table: [...(['hits', 'inserted', 'removed', 'evicted', 'full'] as const).map((c) => t.counter(c)), t.counter('expired') + t.counter('replaced') + dead],
+    flows: flows.sort(),
+  };
+}
+
+describe('pipeline: batch size does not change the result', () => {
+  it(`${STREAMS} random streams of ${FRAMES} frames, batches of ${SIZES.join(', ')}`, () => {
+    let hits = 0;
+    let expired = 0;
+    for (let seed = 1; seed <= STREAMS; seed++) {
+      const sent = stream(seed);
+      const want = run(sent, 512);
+      hits += want.engine[4]!;
+      expired += want.table[5]!;
+      for (const size of SIZES) {
+        if (size === 512) continue;
+        const got = run(sent, size);
+        if (JSON.stringify(got) !== JSON.stringify(want)) expect(got, `stream ${seed}, batches of ${size}`).toEqual(want);
+      }
+    }
+    // the streams do exercise the cache and its expiry
+    expect(hits).toBeGreaterThan(STREAMS * 10);
+    expect(expired).toBeGreaterThan(STREAMS / 4);
+  });
+});
