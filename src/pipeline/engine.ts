@@ -365,10 +365,13 @@ export class Engine implements CompositeDescriber {
       // lookup that removed entries or a touch with a RST, so is every later frame (its handle
       // may name a removed entry, or one the RST cut). Both are rare; batches stay exact.
       let oneByOne = false;
-      // Hits are decided here only up to the first frame that needs the slow path: that slow path
-      // may install, replace or evict entries that later frames found, so the frames after it are
-      // left to the slow-path loop, which takes them in order and looks each up again (their lines
-      // are in the cache from the probe) - exactly what frame-by-frame processing does.
+      // Hits are decided here only up to the first frame that needs the slow path or goes to a
+      // host vNIC (the host's answer goes through the table too): that slow path or answer may
+      // install, replace or evict entries later frames found, or need an entry alive that a later
+      // frame's expiry check would remove. So the frames after it are left to the loop below,
+      // which takes them in order, with each frame's slow path, tx and answer before the next,
+      // looking each up again (their lines are in the cache from the probe): exactly what
+      // frame-by-frame processing does.
       let deferFrom = probeCount;
       for (let j = start; j < probeCount; j++) {
         const i = probe[j]!;
@@ -396,6 +399,12 @@ export class Engine implements CompositeDescriber {
           needCount--;
           hits++;
           if (tracer) tracer.flowHit(e, flows, cs, c);
+          const egress = egressOf[c]!;
+          if (egress >= 0 && kinds[egress] === PORT_KIND_VNIC) {
+            // The host may answer it, and the answer goes through the table before later frames.
+            deferFrom = j + 1;
+            break;
+          }
           continue;
         }
         const stale = flows.generationOf(e) !== gen;
@@ -409,13 +418,15 @@ export class Engine implements CompositeDescriber {
     }
     counters[C_HITS] += hits;
 
-    // ---- slow path, in frame order ----------------------------------------------------------------
-    if (needCount > 0) for (let i = 0; i < n; i++) if (need[i] === 1) this.slow(batch, i);
-
-    // ---- tx -----------------------------------------------------------------------------------
-    // The common case inline: an input frame forwarded unchanged to a port that is not a host
-    // vNIC, untraced. Everything else (drops, floods, transpositions, host answers) goes to tx().
+    // ---- slow path and tx, in frame order -------------------------------------------------------
+    // One loop, so that each frame's slow path and tx, with the host's answer to it, come before
+    // the next frame's slow path: an answer goes through the flow table like any frame, and a
+    // frame-by-frame run would have seen it before the later frames. (Frames before `start` have
+    // no slow path: the fused loop took them.) The common case of tx is inline: an input frame
+    // forwarded unchanged to a port that is not a host vNIC, untraced. Everything else (drops,
+    // floods, transpositions, host answers) goes to tx().
     for (let i = start; i < n; i++) {
+      if (needCount > 0 && need[i] === 1) this.slow(batch, i);
       const c = comp[i]!;
       if (c >= 0 && inline && verdicts[c] !== 0) {
         // A cached drop (or a decided one): counted by reason, handed to the sink on its ingress port.

@@ -1,5 +1,6 @@
 /**
  * Property: a capture gives the same result whatever the batch size. Random streams on the
+ * NAT sample (pings and ARP answered by the host vNIC, container to container) and on the
  * Transparent sample topology (web, db, app on VLAN 100, the uplink): TCP flows with random flags
  * (RST and FIN included) in both directions, allowed and blocked ports, UDP, ICMP echo, bridged
  * traffic, broadcast ARP, VLAN-tagged frames, on a clock that mostly ticks and sometimes jumps
@@ -15,7 +16,7 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../src/base/bytes.js';
 import { Engine } from '../../src/pipeline/engine.js';
-import { APP, DB, policyOf, ROUTER, runFrames, transparentTopology, WEB } from './helpers.js';
+import { APP, DB, NAT_API, NAT_VNIC, NAT_WEB, natTopology, policyOf, ROUTER, runFrames, transparentTopology, WEB } from './helpers.js';
 import type { Sent } from './helpers.js';
 
 const STREAMS = 150;
@@ -75,6 +76,35 @@ function stream(seed: number): Sent[] {
   return out;
 }
 
+/** On the NAT sample: pings and ARP to the gateway (the host vNIC answers), web <-> api over TCP and ICMP, broadcasts. */
+function natStream(seed: number): Sent[] {
+  const rng = new Prng(seed);
+  const out: Sent[] = [];
+  let t = 0;
+  for (let n = 0; n < FRAMES; n++) {
+    const jump = rng.below(20);
+    t += jump === 0 ? 100 + rng.below(300) : jump === 1 ? 3 + rng.below(6) : rng.below(1000) / 1000;
+    const at = Math.round(t * 1000) / 1000;
+    const [from, mac, ip, peerMac, peerIp] = rng.below(2) === 0 ? ['web', NAT_WEB, '172.20.0.10', NAT_API, '172.20.0.11'] : ['api', NAT_API, '172.20.0.11', NAT_WEB, '172.20.0.10'];
+    const flags = FLAGS[rng.below(FLAGS.length)]!;
+    switch (rng.below(5)) {
+      case 0: // ping the gateway: answered by the host
+        out.push({ from, at, frame: { src: mac, dst: NAT_VNIC, ip: { src: ip, dst: '172.20.0.1' }, icmp: { request: true, id: 1 + rng.below(2), seq: n } } });
+        break;
+      case 1: // ARP for the gateway, broadcast
+        out.push({ from, at, frame: { src: mac, dst: 'ff:ff:ff:ff:ff:ff', arp: { op: 1, spa: ip, tpa: '172.20.0.1' } } });
+        break;
+      case 2:
+      case 3: // container to container, TCP
+        out.push({ from, at, frame: { src: mac, dst: peerMac, ip: { src: ip, dst: peerIp }, tcp: { sport: rng.below(2) === 0 ? 8080 : 41000 + rng.below(2), dport: rng.below(2) === 0 ? 8080 : 41000 + rng.below(2), flags } } });
+        break;
+      default: // container to container, ping or reply
+        out.push({ from, at, frame: { src: mac, dst: peerMac, ip: { src: ip, dst: peerIp }, icmp: { request: rng.below(2) === 0, id: 9, seq: n } } });
+    }
+  }
+  return out;
+}
+
 interface Outcome {
   outs: string[];
   engine: number[];
@@ -82,11 +112,12 @@ interface Outcome {
   flows: string[];
 }
 
-const POLICY = policyOf(transparentTopology());
+const TRANSPARENT = policyOf(transparentTopology());
+const NAT = policyOf(natTopology());
 
-function run(sent: Sent[], batchSize: number): Outcome {
+function run(policy: typeof TRANSPARENT, sent: Sent[], batchSize: number): Outcome {
   // 4,096 entries: above the size the table probes frame by frame, so the batched passes run
-  const engine = new Engine(POLICY, { flowCapacity: 4096 });
+  const engine = new Engine(policy, { flowCapacity: 4096 });
   const outs = runFrames(engine, sent, batchSize).outs.map((o) => `${o.number}:${o.kind}:${o.port}:${o.reason ?? ''}:${o.hit}:${Buffer.from(o.bytes).toString('hex')}`);
   const t = engine.flows;
   const end = 1_700_000_000 + sent[sent.length - 1]!.at!;
@@ -102,29 +133,35 @@ function run(sent: Sent[], batchSize: number): Outcome {
   expect(t.validate()).toBeNull();
   return {
     outs,
-    engine: (['in', 'out', 'dropped', 'emitted', 'flow-hits', 'flow-misses', 'flow-stale', 'uncached', 'host-generated'] as const).map((c) => engine.counter(c)),
+    engine: (['in', 'out', 'dropped', 'emitted', 'flow-hits', 'flow-misses', 'flow-stale', 'uncached', 'host-generated', 'host-forwarded', 'host-dropped'] as const).map((c) => engine.counter(c)),
     table: [...(['hits', 'inserted', 'removed', 'evicted', 'full'] as const).map((c) => t.counter(c)), t.counter('expired') + t.counter('replaced') + dead],
     flows: flows.sort(),
   };
 }
 
 describe('pipeline: batch size does not change the result', () => {
-  it(`${STREAMS} random streams of ${FRAMES} frames, batches of ${SIZES.join(', ')}`, () => {
+  it.each([
+    ['Transparent', TRANSPARENT, stream],
+    ['NAT (host vNIC answers)', NAT, natStream],
+  ] as const)(`%s: ${STREAMS} random streams of ${FRAMES} frames, batches of ${SIZES.join(', ')}`, (_name, policy, make) => {
     let hits = 0;
     let expired = 0;
+    let generated = 0;
     for (let seed = 1; seed <= STREAMS; seed++) {
-      const sent = stream(seed);
-      const want = run(sent, 512);
+      const sent = make(seed);
+      const want = run(policy, sent, 512);
       hits += want.engine[4]!;
+      generated += want.engine[8]!;
       expired += want.table[5]!;
       for (const size of SIZES) {
         if (size === 512) continue;
-        const got = run(sent, size);
+        const got = run(policy, sent, size);
         if (JSON.stringify(got) !== JSON.stringify(want)) expect(got, `stream ${seed}, batches of ${size}`).toEqual(want);
       }
     }
-    // the streams do exercise the cache and its expiry
+    // the streams do exercise the cache, its expiry and (NAT) the host's answers
     expect(hits).toBeGreaterThan(STREAMS * 10);
     expect(expired).toBeGreaterThan(STREAMS / 4);
+    if (policy === NAT) expect(generated).toBeGreaterThan(STREAMS * 5);
   });
 });
