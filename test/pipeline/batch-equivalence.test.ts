@@ -25,14 +25,22 @@ const SIZES = [1, 2, 3, 7, 16, 512];
 const FLAGS = [0x02, 0x12, 0x10, 0x10, 0x10, 0x18, 0x11, 0x04, 0x14];
 const REMOTES = ['198.51.100.7', '198.51.100.8'];
 
+/** Seconds after the start of each next frame: mostly < 1 s apart, now and then 3-9 s (past a RST cut) or 100-400 s (past the timeout). */
+function packetClock(rng: Prng): () => number {
+  let t = 0;
+  return () => {
+    const jump = rng.below(20);
+    t += jump === 0 ? 100 + rng.below(300) : jump === 1 ? 3 + rng.below(6) : rng.below(1000) / 1000;
+    return Math.round(t * 1000) / 1000;
+  };
+}
+
 function stream(seed: number): Sent[] {
   const rng = new Prng(seed);
   const out: Sent[] = [];
-  let t = 0;
+  const clock = packetClock(rng);
   for (let n = 0; n < FRAMES; n++) {
-    const jump = rng.below(20);
-    t += jump === 0 ? 100 + rng.below(300) : jump === 1 ? 3 + rng.below(6) : rng.below(1000) / 1000;
-    const at = Math.round(t * 1000) / 1000;
+    const at = clock();
     const remote = REMOTES[rng.below(REMOTES.length)]!;
     const port = 50500 + rng.below(3);
     const service = [443, 80, 25, 22][rng.below(4)]!;
@@ -80,11 +88,9 @@ function stream(seed: number): Sent[] {
 function natStream(seed: number): Sent[] {
   const rng = new Prng(seed);
   const out: Sent[] = [];
-  let t = 0;
+  const clock = packetClock(rng);
   for (let n = 0; n < FRAMES; n++) {
-    const jump = rng.below(20);
-    t += jump === 0 ? 100 + rng.below(300) : jump === 1 ? 3 + rng.below(6) : rng.below(1000) / 1000;
-    const at = Math.round(t * 1000) / 1000;
+    const at = clock();
     const [from, mac, ip, peerMac, peerIp] = rng.below(2) === 0 ? ['web', NAT_WEB, '172.20.0.10', NAT_API, '172.20.0.11'] : ['api', NAT_API, '172.20.0.11', NAT_WEB, '172.20.0.10'];
     const flags = FLAGS[rng.below(FLAGS.length)]!;
     switch (rng.below(5)) {
