@@ -4,11 +4,14 @@
  * Transparent sample topology (web, db, app on VLAN 100, the uplink): TCP flows with random flags
  * (RST and FIN included) in both directions, allowed and blocked ports, UDP, ICMP echo, bridged
  * traffic, broadcast ARP, VLAN-tagged frames, on a clock that mostly ticks and sometimes jumps
- * past the flow timeout or the RST cut. Each stream runs in batches of 1, 2, 3, 7, 16 and 512
+ * past the flow timeout or the RST cut; once more with a policy change mid-stream (a new
+ * generation blocking HTTPS and DNS out: cached flows go stale and are resimulated). Each stream runs in batches of 1, 2, 3, 7, 16 and 512
  * frames; every run must give the same output frames (bytes, ports, verdicts, reasons, flow-cache
  * hit or not), the same engine counters, the same flow-table counters and the same live flows.
- * Two things are allowed to differ, and are left out: the table's `lookups` (it counts probes, and
- * a frame that misses the batched probe is probed again by its slow path) and when a dead entry
+ * Two things are allowed to differ, and are left out: the table's `lookups` and `hits` (they count
+ * probes: a frame that misses the batched probe, or finds a stale entry there, is probed again by
+ * its slow path, while a frame deferred past the batch's first slow path is probed once; the
+ * engine's flow-hits, flow-misses and flow-stale are compared) and when a dead entry
  * goes (the budgeted sweep runs once per batch, so smaller batches sweep further; a dead entry is
  * never used, and leaves as `expired` when swept or met, or `replaced` when its key is installed
  * again first), so `expired` + `replaced` + the dead entries still present is compared instead.
@@ -120,11 +123,27 @@ interface Outcome {
 
 const TRANSPARENT = policyOf(transparentTopology());
 const NAT = policyOf(natTopology());
+/** Generation 2 of the Transparent sample, for a policy change mid-stream: HTTPS out and DNS blocked, the rest as before. */
+const TRANSPARENT_2 = policyOf(
+  transparentTopology([
+    { Action: 'Allow', Direction: 'In', Protocols: '6', LocalPorts: '80', Priority: 100 },
+    { Action: 'Block', Direction: 'Out', Protocols: '6', RemotePorts: '443', Priority: 150 },
+    { Action: 'Block', Direction: 'Out', Protocols: '17', RemotePorts: '53', Priority: 160 },
+    { Action: 'Block', Direction: 'Out', Protocols: '6', RemotePorts: '25', Priority: 200 },
+    { Action: 'Allow', Direction: 'Out', Priority: 1000 },
+  ]),
+  {},
+  2,
+);
 
-function run(policy: typeof TRANSPARENT, sent: Sent[], batchSize: number): Outcome {
+/** The stream through a fresh engine in batches of `batchSize`; with `change`, the policy becomes `next` before frame `change` (0-based). */
+function run(policy: typeof TRANSPARENT, sent: Sent[], batchSize: number, change?: { at: number; next: typeof TRANSPARENT }): Outcome {
   // 4,096 entries: above the size the table probes frame by frame, so the batched passes run
   const engine = new Engine(policy, { flowCapacity: 4096 });
-  const outs = runFrames(engine, sent, batchSize).outs.map((o) => `${o.number}:${o.kind}:${o.port}:${o.reason ?? ''}:${o.hit}:${Buffer.from(o.bytes).toString('hex')}`);
+  const parts = change ? [runFrames(engine, sent.slice(0, change.at), batchSize)] : [];
+  if (change) engine.setPolicy(change.next);
+  parts.push(change ? runFrames(engine, sent.slice(change.at), batchSize, change.at + 1) : runFrames(engine, sent, batchSize));
+  const outs = parts.flatMap((p) => p.outs).map((o) => `${o.number}:${o.kind}:${o.port}:${o.reason ?? ''}:${o.hit}:${Buffer.from(o.bytes).toString('hex')}`);
   const t = engine.flows;
   const end = 1_700_000_000 + sent[sent.length - 1]!.at!;
   const flows: string[] = [];
@@ -140,28 +159,32 @@ function run(policy: typeof TRANSPARENT, sent: Sent[], batchSize: number): Outco
   return {
     outs,
     engine: (['in', 'out', 'dropped', 'emitted', 'flow-hits', 'flow-misses', 'flow-stale', 'uncached', 'host-generated', 'host-forwarded', 'host-dropped'] as const).map((c) => engine.counter(c)),
-    table: [...(['hits', 'inserted', 'removed', 'evicted', 'full'] as const).map((c) => t.counter(c)), t.counter('expired') + t.counter('replaced') + dead],
+    table: [...(['inserted', 'removed', 'evicted', 'full'] as const).map((c) => t.counter(c)), t.counter('expired') + t.counter('replaced') + dead],
     flows: flows.sort(),
   };
 }
 
 describe('pipeline: batch size does not change the result', () => {
   it.each([
-    ['Transparent', TRANSPARENT, stream],
-    ['NAT (host vNIC answers)', NAT, natStream],
-  ] as const)(`%s: ${STREAMS} random streams of ${FRAMES} frames, batches of ${SIZES.join(', ')}`, (_name, policy, make) => {
+    ['Transparent', TRANSPARENT, stream, false],
+    ['Transparent, policy changed mid-stream (stale flows resimulated)', TRANSPARENT, stream, true],
+    ['NAT (host vNIC answers)', NAT, natStream, false],
+  ] as const)(`%s: ${STREAMS} random streams of ${FRAMES} frames, batches of ${SIZES.join(', ')}`, (_name, policy, make, changes) => {
     let hits = 0;
     let expired = 0;
     let generated = 0;
+    let stale = 0;
     for (let seed = 1; seed <= STREAMS; seed++) {
       const sent = make(seed);
-      const want = run(policy, sent, 512);
+      const change = changes ? { at: 20 + (seed % 50), next: TRANSPARENT_2 } : undefined;
+      const want = run(policy, sent, 512, change);
       hits += want.engine[4]!;
+      stale += want.engine[6]!;
       generated += want.engine[8]!;
-      expired += want.table[5]!;
+      expired += want.table[4]!;
       for (const size of SIZES) {
         if (size === 512) continue;
-        const got = run(policy, sent, size);
+        const got = run(policy, sent, size, change);
         if (JSON.stringify(got) !== JSON.stringify(want)) expect(got, `stream ${seed}, batches of ${size}`).toEqual(want);
       }
     }
@@ -169,5 +192,6 @@ describe('pipeline: batch size does not change the result', () => {
     expect(hits).toBeGreaterThan(STREAMS * 10);
     expect(expired).toBeGreaterThan(STREAMS / 4);
     if (policy === NAT) expect(generated).toBeGreaterThan(STREAMS * 5);
+    if (changes) expect(stale).toBeGreaterThan(STREAMS);
   });
 });
