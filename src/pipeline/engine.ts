@@ -360,27 +360,23 @@ export class Engine implements CompositeDescriber {
           sink.forward(egress, ports[i]!, d, o, lengths[i]!, wireLengths[i]!, seconds[i]!, nanos[i]!, numbers[i]!, c, true, 0);
         }
       }
-      // Expiry is settled in frame order, after the touches of the frames before (a touch moves
-      // lastSeen on): a frame whose entry looked expired is looked up again here, and after a
-      // lookup that removed entries or a touch with a RST, so is every later frame (its handle
-      // may name a removed entry, or one the RST cut). Both are rare; batches stay exact.
-      let oneByOne = false;
-      // Hits are decided here only up to the first frame that needs the slow path or goes to a
-      // host vNIC (the host's answer goes through the table too): that slow path or answer may
-      // install, replace or evict entries later frames found, or need an entry alive that a later
-      // frame's expiry check would remove. So the frames after it are left to the loop below,
-      // which takes them in order, with each frame's slow path, tx and answer before the next,
-      // looking each up again (their lines are in the cache from the probe): exactly what
-      // frame-by-frame processing does.
+      // Hits are decided here only up to the first frame that needs the slow path, goes to a host
+      // vNIC (the host's answer goes through the table too) or carries a RST (it cuts its pair):
+      // that slow path, answer or cut may install, replace, evict or kill entries later frames
+      // found, or need an entry alive that a later frame's expiry check would remove. So the
+      // frames after it are left to the loop below, which takes them in order, with each frame's
+      // slow path, tx and answer before the next, looking each up again (their lines are in the
+      // cache from the probe): exactly what frame-by-frame processing does. A frame whose entry
+      // looked expired to the probe is looked up again here, after the touches of the frames
+      // before it (a touch moves lastSeen on); if that removes the entry, it is a miss and ends
+      // the loop too.
       let deferFrom = probeCount;
       for (let j = start; j < probeCount; j++) {
         const i = probe[j]!;
         let e = found[i]!;
-        if (oneByOne || e === FLOW_RECHECK) {
-          const live = flows.count;
+        if (e === FLOW_RECHECK) {
           e = flows.lookupAgain(keys, i * FLOW_KEY_WORDS, tHashes[i]!, times[i]!, e);
           found[i] = e;
-          if (flows.count !== live) oneByOne = true;
         }
         if (e < 0) {
           if (tracer) tracer.flowMiss(gen);
@@ -392,7 +388,6 @@ export class Engine implements CompositeDescriber {
         if (flows.generationOf(e) === gen && flows.userDataOf(e) === macHash((d[o]! << 8) | d[o + 1]!, v.getUint32(o + 2))) {
           const tcp = keyedTcpFlags(keys, i, innerL4Offsets, l4Offsets, d, o + lengths[i]!);
           flows.touch(e, times[i]!, lengths[i]!, tcp);
-          if ((tcp & TCP_FLAG_RST) !== 0) oneByOne = true;
           comp[i] = c;
           hit[i] = 1;
           need[i] = 0;
@@ -400,8 +395,7 @@ export class Engine implements CompositeDescriber {
           hits++;
           if (tracer) tracer.flowHit(e, flows, cs, c);
           const egress = egressOf[c]!;
-          if (egress >= 0 && kinds[egress] === PORT_KIND_VNIC) {
-            // The host may answer it, and the answer goes through the table before later frames.
+          if ((tcp & TCP_FLAG_RST) !== 0 || (egress >= 0 && kinds[egress] === PORT_KIND_VNIC)) {
             deferFrom = j + 1;
             break;
           }
