@@ -70,7 +70,8 @@
  * record starts on a line boundary. If the engine refuses one, a plain ArrayBuffer is used with
  * the records at byte 48, which aligns them when malloc serves the buffer from mmap (page + 16,
  * glibc's case for large buffers); for small buffers alignment is then luck, and only speed
- * depends on it.
+ * depends on it. In a WebAssembly memory the index (below) and the probe kernel's scratch follow
+ * the records in the same buffer, so that lookupMany's kernel (src/flow/probe.wat) can read them.
  * The index is open addressing with linear probing over one Uint32Array `slots` of slotCount
  * words: a slot holds (tag << handleBits) | (handle + 1), 0 when empty, where handleBits is the
  * fewest bits that hold capacity and the tag is the low 32 - handleBits bits of the entry's hash
@@ -144,6 +145,7 @@
  * memory, DESIGN.md); the caller sizes the table.
  */
 import { FLOW_KEY_WORDS } from '../frame/batch.js';
+import { PROBE_WASM } from './probe-wasm.js';
 
 /** Counter slots of `FlowTable.counters`: names and ids derive from this one list (never reorder). */
 export const FLOW_COUNTERS = ['lookups', 'hits', 'inserted', 'replaced', 'removed', 'expired', 'evicted', 'full'] as const;
@@ -164,6 +166,8 @@ const C_EVICTED = 6;
 const C_FULL = 7;
 
 export const FLOW_WHEN_FULL = ['drop', 'evict-idle'] as const;
+export const FLOW_PROBE_KERNELS = ['wasm', 'js'] as const;
+export type FlowProbeKernel = (typeof FLOW_PROBE_KERNELS)[number];
 export type FlowWhenFull = (typeof FLOW_WHEN_FULL)[number];
 
 /** Entry state bits (low byte of the record's state word, `stateOf(h)`). */
@@ -253,24 +257,74 @@ export interface FlowTableOptions {
   readonly maxLoad?: number;
   /** Pool entries the eviction clock hand offers per eviction (default 8). */
   readonly evictSample?: number;
+  /**
+   * lookupMany's index and record passes: 'wasm' (default) runs them in the WebAssembly kernel
+   * when the engine has WebAssembly, 'js' always in JavaScript (the same answers: tests, A/B).
+   */
+  readonly probeKernel?: FlowProbeKernel;
 }
 
 interface WasmMemoryConstructor {
   new (descriptor: { initial: number; maximum: number }): { readonly buffer: ArrayBuffer };
 }
 
-/** The records' buffer and the byte offset of record 0 in it (constructor only). */
-function allocateRecords(size: number): { buffer: ArrayBuffer; offset: number } {
-  const wasm = (globalThis as unknown as { WebAssembly?: { Memory?: WasmMemoryConstructor } }).WebAssembly;
+/** Frames per call of the probe kernel: the size of its two scratch arrays (lookupMany goes in chunks). */
+const KERNEL_CHUNK = 1024;
+
+/** The probe kernel's export (src/flow/probe.wat): byte offsets, counts and the index's constants. */
+type ProbeKernel = (hashes: number, handles: number, n: number, slots: number, shift: number, mask: number, hb: number, tm: number, hm: number, hot: number) => number;
+
+interface WasmApi {
+  Memory: WasmMemoryConstructor;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: { readonly probe?: unknown } };
+}
+
+let probeModule: object | null | undefined;
+
+/** The compiled probe kernel module, once per process; null when this engine has no WebAssembly. */
+function kernelModule(wasm: WasmApi | undefined): object | null {
+  if (probeModule !== undefined) return probeModule;
+  try {
+    probeModule = wasm ? new wasm.Module(PROBE_WASM) : null;
+  } catch {
+    probeModule = null;
+  }
+  return probeModule;
+}
+
+/**
+ * The table's memory (constructor only): `recordBytes` of records, then `slotBytes` of index, then
+ * the kernel's two scratch arrays. A WebAssembly.Memory when the engine gives one (page-aligned,
+ * and the probe kernel can run over it); else an ordinary buffer with the records at byte 48, the
+ * index and scratch separate, and no kernel (lookupMany then runs its JavaScript passes).
+ */
+function allocateTable(recordBytes: number, slotBytes: number, useKernel: boolean): { buffer: ArrayBuffer; offset: number; slots: number; kernel: ProbeKernel | null } {
+  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  const size = recordBytes + slotBytes + 8 * KERNEL_CHUNK;
   const pages = Math.ceil(size / WASM_PAGE);
   if (wasm?.Memory && pages <= 65536) {
+    let memory: { readonly buffer: ArrayBuffer } | null = null;
     try {
-      return { buffer: new wasm.Memory({ initial: pages, maximum: pages }).buffer, offset: 0 };
+      memory = new wasm.Memory({ initial: pages, maximum: pages });
     } catch {
       // address space or memory limits: fall back to an ordinary buffer
     }
+    if (memory !== null) {
+      let kernel: ProbeKernel | null = null;
+      const mod = kernelModule(wasm);
+      if (mod !== null && useKernel) {
+        try {
+          const probe = new wasm.Instance(mod, { table: { memory } }).exports.probe;
+          if (typeof probe === 'function') kernel = probe as ProbeKernel;
+        } catch {
+          kernel = null;
+        }
+      }
+      return { buffer: memory.buffer, offset: 0, slots: recordBytes, kernel };
+    }
   }
-  return { buffer: new ArrayBuffer(size + FALLBACK_OFFSET), offset: FALLBACK_OFFSET };
+  return { buffer: new ArrayBuffer(recordBytes + FALLBACK_OFFSET), offset: FALLBACK_OFFSET, slots: -1, kernel: null };
 }
 
 export class FlowTable {
@@ -317,6 +371,13 @@ export class FlowTable {
   private sweepHand = 0;
   /** Where lookupMany's touching pass leaves its sum, so the JIT cannot drop those loads. */
   private touchedSink = 0;
+  /** The WebAssembly probe kernel over this table's memory (src/flow/probe.wat), or null: JS passes. */
+  private readonly kernel: ProbeKernel | null;
+  /** The kernel's scratch in the table's memory: hashes in, handles out (views and byte offsets). */
+  private readonly kernelHashes: Uint32Array;
+  private readonly kernelHandles: Int32Array;
+  private readonly kernelHashesAt: number;
+  private readonly kernelHandlesAt: number;
   /** A key rebuilt from a record (validate). */
   private readonly scratchKey = new Uint32Array(W);
 
@@ -334,22 +395,14 @@ export class FlowTable {
     if (!(rstTimeout >= 0) || !Number.isFinite(rstTimeout)) throw new RangeError(`flow table rstTimeout must be a finite number >= 0, got ${rstTimeout}`);
     if (!(maxLoad >= 0.25 && maxLoad <= 0.75)) throw new RangeError(`flow table maxLoad must be in 0.25..0.75, got ${maxLoad}`);
     if (!Number.isInteger(evictSample) || evictSample < 1) throw new RangeError(`flow table evictSample must be an integer >= 1, got ${evictSample}`);
+    if (options.probeKernel !== undefined && !(FLOW_PROBE_KERNELS as readonly string[]).includes(options.probeKernel)) {
+      throw new RangeError(`flow table probeKernel must be one of ${FLOW_PROBE_KERNELS.join(', ')}, got ${String(options.probeKernel)}`);
+    }
     this.capacity = capacity;
     this.whenFull = whenFull;
     this.rstTimeout = rstTimeout;
     this.evictSample = evictSample;
     this.counters = new Float64Array(FLOW_COUNTER_COUNT);
-
-    // One buffer: the hot records, then the cold ones (both start on a line boundary).
-    const { buffer, offset } = allocateRecords(2 * capacity * FLOW_RECORD_SIZE);
-    const words = capacity * FLOW_RECORD_WORDS;
-    const cold = offset + capacity * FLOW_RECORD_SIZE;
-    this.hotWords = new Uint32Array(buffer, offset, words);
-    this.hotInts = new Int32Array(buffer, offset, words);
-    this.hotFloats = new Float64Array(buffer, offset, words / 2);
-    this.coldWords = new Uint32Array(buffer, cold, words);
-    this.coldInts = new Int32Array(buffer, cold, words);
-    this.coldFloats = new Float64Array(buffer, cold, words / 2);
 
     // At least 2 slots: a shift of 32 would be a shift of 0 in JS.
     let bits = 1;
@@ -362,10 +415,40 @@ export class FlowTable {
     this.handleBits = hb;
     this.handleMask = (1 << hb) - 1;
     this.tagMask = hb >= 32 ? 0 : 2 ** (32 - hb) - 1;
-    this.slots = new Uint32Array(this.slotCount);
+
+    // One buffer: the hot records, then the cold ones (both start on a line boundary), then (in a
+    // WebAssembly memory) the index and the probe kernel's scratch.
+    const { buffer, offset, slots, kernel } = allocateTable(2 * capacity * FLOW_RECORD_SIZE, this.slotCount * 4, (options.probeKernel ?? 'wasm') === 'wasm');
+    const words = capacity * FLOW_RECORD_WORDS;
+    const cold = offset + capacity * FLOW_RECORD_SIZE;
+    this.hotWords = new Uint32Array(buffer, offset, words);
+    this.hotInts = new Int32Array(buffer, offset, words);
+    this.hotFloats = new Float64Array(buffer, offset, words / 2);
+    this.coldWords = new Uint32Array(buffer, cold, words);
+    this.coldInts = new Int32Array(buffer, cold, words);
+    this.coldFloats = new Float64Array(buffer, cold, words / 2);
+    this.kernel = kernel;
+    if (slots >= 0) {
+      this.slots = new Uint32Array(buffer, slots, this.slotCount);
+      this.kernelHashesAt = slots + this.slotCount * 4;
+      this.kernelHandlesAt = this.kernelHashesAt + 4 * KERNEL_CHUNK;
+      this.kernelHashes = new Uint32Array(buffer, this.kernelHashesAt, KERNEL_CHUNK);
+      this.kernelHandles = new Int32Array(buffer, this.kernelHandlesAt, KERNEL_CHUNK);
+    } else {
+      this.slots = new Uint32Array(this.slotCount);
+      this.kernelHashesAt = 0;
+      this.kernelHandlesAt = 0;
+      this.kernelHashes = new Uint32Array(0);
+      this.kernelHandles = new Int32Array(0);
+    }
     this.slotHashes = new Uint32Array(this.slotCount);
     this.freeCount = 0;
     this.resetPool();
+  }
+
+  /** Where lookupMany's index and record passes run: 'wasm' (the kernel) or 'js'. */
+  get probeKernel(): FlowProbeKernel {
+    return this.kernel !== null ? 'wasm' : 'js';
   }
 
   /** Live entries (alias of `count`, for Map-like callers). */
@@ -375,7 +458,8 @@ export class FlowTable {
 
   /** Bytes the table holds: the records' buffer (with its alignment slack), index and counters. */
   get memorySize(): number {
-    return this.hotWords.buffer.byteLength + this.slots.byteLength + this.slotHashes.byteLength + this.counters.byteLength;
+    const slots = this.slots.buffer === this.hotWords.buffer ? 0 : this.slots.byteLength; // in the buffer with a kernel
+    return this.hotWords.buffer.byteLength + slots + this.slotHashes.byteLength + this.counters.byteLength;
   }
 
   /** Bytes per entry of capacity (memorySize / capacity). */
@@ -511,22 +595,26 @@ export class FlowTable {
    * was counted here for the frames it looks up again).
    *
    * It is faster than one `lookup` per frame on tables larger than the cache: the first pass walks
-   * every frame's probe run comparing hashes only (a miss is decided there: nothing is inserted
+   * every frame's probe run comparing tags only (a miss is decided there: nothing is inserted
    * during the call), the second touches each candidate's hot record, so the cache misses of the
    * whole batch overlap instead of being paid one frame after another (JS has no prefetch
    * instruction; independent loads in a tight loop are the next best thing); the third compares
-   * keys and expiries, re-probing only when a candidate's key differs (equal 32-bit hashes). The
-   * lines touched by a batch stay in L2 for the third pass. out doubles as the scratch of the
-   * first two. Tables of up to LOOKUP_MANY_DIRECT entries live in L2 anyway and are probed frame
-   * by frame.
+   * keys and expiries (`confirm`), re-probing only when a candidate's key differs (equal tags).
+   * The lines touched by a batch stay in L2 for the third pass. Tables of up to
+   * LOOKUP_MANY_DIRECT entries live in L2 anyway and are probed frame by frame.
+   *
+   * The first two passes run in WebAssembly when the table has its kernel (src/flow/probe.wat;
+   * option `probeKernel`, default 'wasm'), KERNEL_CHUNK frames per call: the hashes are copied
+   * into the kernel's scratch in the table's memory, its handles read back. What bounds these
+   * passes is how many of their loads are in flight at once, and the JIT's code for the same
+   * loops carries map checks, typed-array base and length reloads and an interrupt check per
+   * iteration (30-odd instructions), so fewer iterations fit the core's out-of-order window; an
+   * iteration of the kernel is a handful of instructions. Measured on acl-hit with paired passes
+   * in one process (12 of 12 won each): 1.20x with 64k flows, 1.35x with 1M. The JavaScript
+   * passes remain for probeKernel 'js' and for an engine without WebAssembly; both give the
+   * same answers (tests run both).
    */
   lookupMany(keys: Uint32Array, idx: Int32Array, count: number, hashes: Uint32Array, times: Float64Array, out: Int32Array): number {
-    const slots = this.slots;
-    const hw = this.hotWords;
-    const hi = this.hotInts;
-    const hf = this.hotFloats;
-    const mask = this.slotMask;
-    const shift = this.slotShift;
     let hits = 0;
     let deferred = 0;
     if (this.capacity <= LOOKUP_MANY_DIRECT) {
@@ -548,66 +636,96 @@ export class FlowTable {
       c[C_HITS] += hits;
       return hits;
     }
-    const hb = this.handleBits;
-    const hm = this.handleMask;
-    const tm = this.tagMask;
-    for (let j = 0; j < count; j++) {
-      const i = idx[j]!;
-      const hs = hashes[i]!;
-      const tag = hs & tm;
-      let s = Math.imul(hs, FIB) >>> shift;
-      let v = slots[s]!;
-      while (v !== 0 && v >>> hb !== tag) {
-        s = (s + 1) & mask;
-        v = slots[s]!;
-      }
-      out[i] = (v & hm) - 1;
-    }
-    let touched = 0;
-    for (let j = 0; j < count; j++) {
-      const h = out[idx[j]!]!;
-      if (h >= 0) touched += hw[h << RS]!;
-    }
-    this.touchedSink = touched;
-    for (let j = 0; j < count; j++) {
-      const i = idx[j]!;
-      let h = out[i]!;
-      if (h < 0) continue;
-      const k = i * W;
-      // matches(), inline: the hot words, then the wide words (cold) or the probe's zeros.
-      let b = h << RS;
-      let st = hi[b + H_STATE]!;
-      let same =
-        st !== FLOW_STATE_FREE &&
-        hw[b] === keys[k] &&
-        hw[b + 1] === keys[k + 4] &&
-        hw[b + 2] === keys[k + 8] &&
-        hw[b + 3] === keys[k + 9] &&
-        hw[b + 4] === keys[k + 10] &&
-        hw[b + 5] === keys[k + 11];
-      if (same) same = (st & STATE_WIDE) === 0 ? (keys[k + 1]! | keys[k + 2]! | keys[k + 3]! | keys[k + 5]! | keys[k + 6]! | keys[k + 7]!) === 0 : this.matches(h, keys, k);
-      if (!same) {
-        // equal hashes, another key: walk the run for this one
-        h = this.find(keys, k, hashes[i]!);
-        if (h < 0) {
-          out[i] = -1;
-          continue;
+    const kernel = this.kernel;
+    if (kernel !== null) {
+      // The index and record passes in WebAssembly (src/flow/probe.wat), a chunk at a time: hashes
+      // into its scratch, handles back out; then the compare below, per frame, in the same order.
+      const kh = this.kernelHashes;
+      const kd = this.kernelHandles;
+      for (let base = 0; base < count; base += KERNEL_CHUNK) {
+        const m = count - base < KERNEL_CHUNK ? count - base : KERNEL_CHUNK;
+        for (let jj = 0; jj < m; jj++) kh[jj] = hashes[idx[base + jj]!]!;
+        this.touchedSink = kernel(this.kernelHashesAt, this.kernelHandlesAt, m, this.slots.byteOffset, this.slotShift, this.slotMask, this.handleBits, this.tagMask, this.handleMask, this.hotWords.byteOffset);
+        for (let jj = 0; jj < m; jj++) {
+          const i = idx[base + jj]!;
+          const h = this.confirm(keys, i * W, kd[jj]!, hashes[i]!, times[i]!);
+          if (h === FLOW_RECHECK) deferred++;
+          else if (h >= 0) hits++;
+          out[i] = h;
         }
-        b = h << RS;
-        st = hi[b + H_STATE]!;
       }
-      const now = times[i]!;
-      const e = (st & FLOW_STATE_CLOSING) !== 0 ? this.coldFloats[(h << FS) + CF_CLOSE_EXPIRY]! : hf[(h << FS) + HF_LAST_SEEN]! + hf[(h << FS) + HF_TTL]!;
-      if (e < now && !this.peerAlive(h, now)) {
-        deferred++;
-        h = FLOW_RECHECK;
-      } else hits++;
-      out[i] = h;
+    } else {
+      const slots = this.slots;
+      const hw = this.hotWords;
+      const mask = this.slotMask;
+      const shift = this.slotShift;
+      const hb = this.handleBits;
+      const hm = this.handleMask;
+      const tm = this.tagMask;
+      for (let j = 0; j < count; j++) {
+        const i = idx[j]!;
+        const hs = hashes[i]!;
+        const tag = hs & tm;
+        let s = Math.imul(hs, FIB) >>> shift;
+        let v = slots[s]!;
+        while (v !== 0 && v >>> hb !== tag) {
+          s = (s + 1) & mask;
+          v = slots[s]!;
+        }
+        out[i] = (v & hm) - 1;
+      }
+      let touched = 0;
+      for (let j = 0; j < count; j++) {
+        const h = out[idx[j]!]!;
+        if (h >= 0) touched += hw[h << RS]!;
+      }
+      this.touchedSink = touched;
+      for (let j = 0; j < count; j++) {
+        const i = idx[j]!;
+        const h = this.confirm(keys, i * W, out[i]!, hashes[i]!, times[i]!);
+        if (h === FLOW_RECHECK) deferred++;
+        else if (h >= 0) hits++;
+        out[i] = h;
+      }
     }
     const c = this.counters;
     c[C_LOOKUPS] += count - deferred;
     c[C_HITS] += hits;
     return hits;
+  }
+
+  /**
+   * lookupMany's last pass for one frame: `h` is the handle the index walk stopped at (the first
+   * slot with the key's tag, -1 for none), its record line already on its way. The key compared
+   * (walking the run on if another key shares the tag), then the expiry: the entry, -1, or
+   * FLOW_RECHECK for an entry that looks expired (left in place: see lookupMany).
+   */
+  private confirm(keys: Uint32Array, k: number, h: number, hash: number, now: number): number {
+    if (h < 0) return -1;
+    const hw = this.hotWords;
+    const hi = this.hotInts;
+    const hf = this.hotFloats;
+    // matches(), inline: the hot words, then the wide words (cold) or the probe's zeros.
+    let b = h << RS;
+    let st = hi[b + H_STATE]!;
+    let same =
+      st !== FLOW_STATE_FREE &&
+      hw[b] === keys[k] &&
+      hw[b + 1] === keys[k + 4] &&
+      hw[b + 2] === keys[k + 8] &&
+      hw[b + 3] === keys[k + 9] &&
+      hw[b + 4] === keys[k + 10] &&
+      hw[b + 5] === keys[k + 11];
+    if (same) same = (st & STATE_WIDE) === 0 ? (keys[k + 1]! | keys[k + 2]! | keys[k + 3]! | keys[k + 5]! | keys[k + 6]! | keys[k + 7]!) === 0 : this.matches(h, keys, k);
+    if (!same) {
+      // equal tags, another key: walk the run for this one
+      h = this.find(keys, k, hash);
+      if (h < 0) return -1;
+      b = h << RS;
+      st = hi[b + H_STATE]!;
+    }
+    const e = (st & FLOW_STATE_CLOSING) !== 0 ? this.coldFloats[(h << FS) + CF_CLOSE_EXPIRY]! : hf[(h << FS) + HF_LAST_SEEN]! + hf[(h << FS) + HF_TTL]!;
+    return e < now && !this.peerAlive(h, now) ? FLOW_RECHECK : h;
   }
 
   /**

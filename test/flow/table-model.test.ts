@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../src/base/bytes.js';
-import { FLOW_RECHECK, FlowTable, type FlowCounter } from '../../src/flow/table.js';
+import { FLOW_RECHECK, FlowTable, type FlowCounter, type FlowProbeKernel } from '../../src/flow/table.js';
 import { W, makeKeys, mixHash } from './helpers.js';
 
 interface ModelEntry {
@@ -28,14 +28,14 @@ interface ModelEntry {
 const RST_TIMEOUT = 5;
 const TTLS = [0, 0.3, 1, 2, 10, 60];
 
-function runModel(name: string, opts: { capacity: number; maxLoad: number; hash: 'mix' | 'poor'; seed: number; ops: number }): void {
+function runModel(name: string, opts: { capacity: number; maxLoad: number; hash: 'mix' | 'poor'; seed: number; ops: number; probeKernel?: FlowProbeKernel }): void {
   it(name, () => {
     const { capacity, maxLoad, seed, ops } = opts;
     const universe = capacity; // never more live keys than capacity: the table never fills
     const keys = makeKeys(universe, seed);
     const hashes = new Uint32Array(universe);
     for (let i = 0; i < universe; i++) hashes[i] = opts.hash === 'mix' ? mixHash(keys, i * W) : (i * 7) % 41; // poor: 41 distinct hashes
-    const table = new FlowTable({ capacity, whenFull: 'drop', rstTimeout: RST_TIMEOUT, maxLoad });
+    const table = new FlowTable({ capacity, whenFull: 'drop', rstTimeout: RST_TIMEOUT, maxLoad, ...(opts.probeKernel ? { probeKernel: opts.probeKernel } : {}) });
     const model = new Map<number, ModelEntry>();
     const byHandle = new Int32Array(capacity).fill(-1);
     const expected: Record<FlowCounter, number> = { lookups: 0, hits: 0, inserted: 0, replaced: 0, removed: 0, expired: 0, evicted: 0, full: 0 };
@@ -209,6 +209,7 @@ function runModel(name: string, opts: { capacity: number; maxLoad: number; hash:
 describe('flow table against a reference model (200k operations each)', () => {
   runModel('well-mixed hash, load <= 0.5', { capacity: 3000, maxLoad: 0.5, hash: 'mix', seed: 1, ops: 200_000 });
   runModel('well-mixed hash, load <= 0.75', { capacity: 3000, maxLoad: 0.75, hash: 'mix', seed: 2, ops: 200_000 });
+  runModel('well-mixed hash, load <= 0.75, lookupMany in JavaScript only', { capacity: 3000, maxLoad: 0.75, hash: 'mix', seed: 5, ops: 200_000, probeKernel: 'js' });
   runModel('poor hash (41 values: long collision runs), load <= 0.75', { capacity: 1500, maxLoad: 0.75, hash: 'poor', seed: 3, ops: 200_000 });
   runModel('tiny table (capacity 7)', { capacity: 7, maxLoad: 0.5, hash: 'mix', seed: 4, ops: 50_000 });
 });

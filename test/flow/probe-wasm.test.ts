@@ -1,0 +1,27 @@
+/**
+ * The flow table's WebAssembly probe kernel: the committed bytes (src/flow/probe-wasm.ts) are what
+ * src/flow/probe.wat assembles to, so the reviewed text is the code that runs; and the module
+ * compiles and exports the one function the table calls.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROBE_WASM } from '../../src/flow/probe-wasm.js';
+// @ts-expect-error: a plain .mjs build script, no type declarations
+import { assembleProbe, renderProbeModule } from '../../scripts/wasm-text.mjs';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+describe('flow table: probe kernel', () => {
+  it('src/flow/probe-wasm.ts is exactly what `npm run build:wasm` makes of src/flow/probe.wat', async () => {
+    const bytes = (await assembleProbe(root)) as Uint8Array;
+    expect(Array.from(PROBE_WASM)).toEqual(Array.from(bytes));
+    expect(fs.readFileSync(path.join(root, 'src/flow/probe-wasm.ts'), 'utf8')).toBe(renderProbeModule(bytes));
+  });
+
+  it('compiles, imports only the table memory and exports probe', () => {
+    const mod = new WebAssembly.Module(PROBE_WASM);
+    expect(WebAssembly.Module.imports(mod)).toEqual([{ module: 'table', name: 'memory', kind: 'memory' }]);
+    expect(WebAssembly.Module.exports(mod)).toEqual([{ name: 'probe', kind: 'function' }]);
+  });
+});
