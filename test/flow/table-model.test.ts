@@ -211,5 +211,6 @@ describe('flow table against a reference model (200k operations each)', () => {
   runModel('well-mixed hash, load <= 0.75', { capacity: 3000, maxLoad: 0.75, hash: 'mix', seed: 2, ops: 200_000 });
   runModel('well-mixed hash, load <= 0.75, lookupMany in JavaScript only', { capacity: 3000, maxLoad: 0.75, hash: 'mix', seed: 5, ops: 200_000, probeKernel: 'js' });
   runModel('poor hash (41 values: long collision runs), load <= 0.75', { capacity: 1500, maxLoad: 0.75, hash: 'poor', seed: 3, ops: 200_000 });
+  runModel('poor hash, above the frame-by-frame limit (lookupMany\'s kernel walks long runs)', { capacity: 3000, maxLoad: 0.75, hash: 'poor', seed: 6, ops: 50_000 });
   runModel('tiny table (capacity 7)', { capacity: 7, maxLoad: 0.5, hash: 'mix', seed: 4, ops: 50_000 });
 });
