@@ -123,7 +123,10 @@ export function parseBatch(batch: FrameBatch, vxlanPort: number = VXLAN_DEFAULT_
   const hashes = batch.hashes;
   const verdicts = batch.verdicts;
   const actions = batch.actions;
-  const limit = d.length;
+  // Clamped to int32 (offsets are Int32 columns anyway): a typed array's length may exceed 2^31,
+  // so the JIT otherwise does `end > limit` in float64 with a check on the way back (~4 ns a
+  // frame on acl-hit, a sixth of the parse).
+  const limit = Math.min(d.length, 0x7fffffff) | 0;
   // Columns that the fast path leaves at their "absent" value are reset for the whole batch at
   // once (a memset each) rather than stored frame by frame.
   innerVlanCounts.fill(0, 0, n);
