@@ -54,7 +54,8 @@
  *   7      peer        Int32    handle of the other entry of a flow pair, -1 for a single entry
  *   8      nextFree    Int32    while free: the next handle of the free list (-1 ends it)
  *   9, 10  packets, bytes high 32 bits (touch carries into them when the hot words wrap)
- *   11     (spare)     0
+ *   11     owner       Int32    0, or the id of the module that owns the entry's per-flow state
+ *                               (setOwner): its removal is then reported (see Owners below)
  *   12-13  created     Float64  packet-clock time of the insert
  *   14-15  closeExpiry Float64  once the pair is closing: its expiry, cut by the RST and shared
  *                               by both entries (lastSeen + ttl no longer counts)
@@ -64,8 +65,12 @@
  * Measured on acl-hit with 64k flows (the working set far beyond the cache): this split and the
  * 4-byte index slots below gave +11% (in-process A/B, 12 of 12 paired runs) over the former
  * 128-byte record with 8-byte slots.
- * Free handles form a LIFO list threaded through nextFree (a freed entry's lines are reused
- * first; initially 0, 1, 2, ... in order). The buffer is a WebAssembly.Memory (page-aligned: the
+ * Handles are handed out from a bump pointer over the never-used ones (0, 1, 2, ... in order),
+ * and, once entries have been freed, from a LIFO list threaded through nextFree (a freed entry's
+ * lines are reused first). Nothing is initialised before an entry uses it: the buffer comes
+ * zeroed from the system, whose pages are mapped on first touch, so a table sized for 4M
+ * entries costs the memory of the entries used, not 512 MiB written before the first frame.
+ * The buffer is a WebAssembly.Memory (page-aligned: the
  * one allocation whose alignment JS can rely on; it is never grown, so never detached), so every
  * record starts on a line boundary. If the engine refuses one, a plain ArrayBuffer is used with
  * the records at byte 48, which aligns them when malloc serves the buffer from mmap (page + 16,
@@ -134,6 +139,18 @@
  * ranks the candidates, because it covers both directions and already reflects RST cuts. This is
  * sampled LRU, not exact LRU: O(1) per insert, no list to maintain on every touch.
  *
+ * Per-flow state and owners. Beside the records, `states` holds FLOW_STATE_WORDS Int32 words per
+ * handle for the caller (a NAT session's port and address, an LB backend, a tunnel: whatever the
+ * composite says to apply per flow), never read or cleared by the table. A caller that keeps
+ * something per flow that must be released (a NAT port) names itself with `setOwner(h, id)`.
+ * Every way such an entry leaves the table (lookup or sweep finding it dead, eviction, an insert
+ * replacing it or its peer, `remove`, `clear`) appends a removal row to `removals`: the handle,
+ * owner, reason and the pair's other handle, with a copy of its state words, so the owner learns
+ * of every removal exactly once even if the handle is reused before it looks. The owner drains
+ * the rows (the engine does so once per batch) and calls `clearRemovals()`. Entries without an
+ * owner leave no row. The rows grow as needed (an allocation, only when more entries left
+ * between two drains than ever before).
+ *
  * Thread ownership. One table per shard, owned by its worker: no locks, no atomics, no sharing.
  * Shard steering keeps both directions of a connection (the symmetric hash) on one worker.
  *
@@ -164,6 +181,36 @@ const C_REMOVED = 4;
 const C_EXPIRED = 5;
 const C_EVICTED = 6;
 const C_FULL = 7;
+
+/**
+ * Why an owned entry left the table (the `reason` word of a removal row; never reorder):
+ * expired (found dead by a lookup or by makeRoom), swept (found dead by the sweep), closed (dead
+ * after a RST cut its pair, by either), evicted (whenFull 'evict-idle'), replaced (an insert over
+ * its key or its peer's), removed (`remove`, e.g. the engine dropping a stale pair), cleared.
+ */
+export const FLOW_REMOVAL_REASONS = ['expired', 'swept', 'closed', 'evicted', 'replaced', 'removed', 'cleared'] as const;
+export type FlowRemovalReason = (typeof FLOW_REMOVAL_REASONS)[number];
+export const FLOW_REMOVED_EXPIRED = 0;
+export const FLOW_REMOVED_SWEPT = 1;
+export const FLOW_REMOVED_CLOSED = 2;
+export const FLOW_REMOVED_EVICTED = 3;
+export const FLOW_REMOVED_REPLACED = 4;
+export const FLOW_REMOVED_REMOVED = 5;
+export const FLOW_REMOVED_CLEARED = 6;
+/** Per-flow state words per entry (`FlowTable.states`, the caller's: NAT port and address, LB backend, tunnel). */
+export const FLOW_STATE_WORDS = 4;
+/**
+ * A removal row (`FlowTable.removals`, FLOW_REMOVAL_WORDS Int32 words per row): the handle, its
+ * owner, the reason (FLOW_REMOVED_*), the pair's other handle (-1 for a single entry), then a copy
+ * of the entry's FLOW_STATE_WORDS state words as they were when it left, so the handle can be
+ * reused before the owner drains the row.
+ */
+export const FLOW_REMOVAL_WORDS = 4 + FLOW_STATE_WORDS;
+export const FLOW_REMOVAL_HANDLE = 0;
+export const FLOW_REMOVAL_OWNER = 1;
+export const FLOW_REMOVAL_REASON = 2;
+export const FLOW_REMOVAL_PEER = 3;
+export const FLOW_REMOVAL_STATE = 4;
 
 export const FLOW_WHEN_FULL = ['drop', 'evict-idle'] as const;
 export const FLOW_PROBE_KERNELS = ['wasm', 'js'] as const;
@@ -206,6 +253,7 @@ export const FLOW_COLD_PEER = 7;
 export const FLOW_COLD_NEXT_FREE = 8;
 export const FLOW_COLD_PACKETS_HIGH = 9;
 export const FLOW_COLD_BYTES_HIGH = 10;
+export const FLOW_COLD_OWNER = 11; // 0: no owner; else the owner id given to setOwner
 export const FLOW_COLD_CREATED = 12; // Float64
 export const FLOW_COLD_CLOSE_EXPIRY = 14; // Float64: the pair's expiry once it is closing
 /** Which key word each hot / cold key slot holds. */
@@ -230,6 +278,7 @@ const C_PEER = 7;
 const C_NEXT_FREE = 8;
 const C_PACKETS_HIGH = 9;
 const C_BYTES_HIGH = 10;
+const C_OWNER = 11;
 const CF_CREATED = 6;
 const CF_CLOSE_EXPIRY = 7;
 const STATE_WIDE = FLOW_STATE_WIDE;
@@ -363,9 +412,17 @@ export class FlowTable {
   private readonly slotMask: number;
   /** 32 - log2(slotCount): the home slot is the top bits of hash * FIB. */
   private readonly slotShift: number;
-  /** Head of the free list threaded through the cold records' nextFree word (-1: none free). */
-  private freeHead = 0;
+  /** Head of the free list threaded through the cold records' nextFree word (-1: none freed). */
+  private freeHead = -1;
+  /** Handles ever handed out: those at or above are untouched (zero) and free. */
+  private bump = 0;
+  /** Free handles: the free list plus capacity - bump. */
   private freeCount: number;
+  /** Per-flow state words, FLOW_STATE_WORDS per handle (the caller's; see the essay). */
+  readonly states: Int32Array;
+  /** Removal rows of owned entries since the last clearRemovals (FLOW_REMOVAL_WORDS each). */
+  removals: Int32Array = new Int32Array(64 * FLOW_REMOVAL_WORDS);
+  removalCount = 0;
   private readonly evictSample: number;
   private evictHand = 0;
   private sweepHand = 0;
@@ -442,8 +499,9 @@ export class FlowTable {
       this.kernelHandles = new Int32Array(0);
     }
     this.slotHashes = new Uint32Array(this.slotCount);
-    this.freeCount = 0;
-    this.resetPool();
+    this.states = new Int32Array(capacity * FLOW_STATE_WORDS);
+    // Everything starts zeroed (free state, empty index): nothing to write until an entry is used.
+    this.freeCount = capacity;
   }
 
   /** Where lookupMany's index and record passes run: 'wasm' (the kernel) or 'js'. */
@@ -551,6 +609,21 @@ export class FlowTable {
     this.hotWords[(h << RS) + H_GENERATION] = generation;
   }
   /** Set the caller's word of live entry h. */
+  /** The owner id of live entry h (0: none). */
+  ownerOf(h: number): number {
+    return this.coldInts[(h << RS) + C_OWNER]!;
+  }
+
+  /** Name the owner of live entry h's per-flow state (> 0), so its removal is reported; 0 takes it back. */
+  setOwner(h: number, owner: number): void {
+    this.coldInts[(h << RS) + C_OWNER] = owner;
+  }
+
+  /** Forget the removal rows (the owner has read them). */
+  clearRemovals(): void {
+    this.removalCount = 0;
+  }
+
   setUserData(h: number, value: number): void {
     this.hotInts[(h << RS) + H_USER_DATA] = value;
   }
@@ -568,7 +641,7 @@ export class FlowTable {
     const h = this.find(keys, k, hash);
     if (h < 0) return -1;
     if (this.ownExpiryOf(h) < now && !this.peerAlive(h, now)) {
-      c[C_EXPIRED] += this.removeFlow(h);
+      c[C_EXPIRED] += this.removeFlow(h, this.deathReason(h, FLOW_REMOVED_EXPIRED));
       return -1;
     }
     c[C_HITS]++;
@@ -819,7 +892,7 @@ export class FlowTable {
    */
   insert(keys: Uint32Array, k: number, hash: number, now: number, ttl: number, action: number, generation: number): number {
     const old = this.find(keys, k, hash);
-    if (old >= 0) this.counters[C_REPLACED] += this.removeFlow(old);
+    if (old >= 0) this.counters[C_REPLACED] += this.removeFlow(old, FLOW_REMOVED_REPLACED);
     if (this.freeCount < 1 && !this.makeRoom(hash, now, 1)) {
       this.counters[C_FULL]++;
       return -1;
@@ -857,9 +930,9 @@ export class FlowTable {
     }
     const c = this.counters;
     let old = this.find(fKeys, fk, fHash);
-    if (old >= 0) c[C_REPLACED] += this.removeFlow(old);
+    if (old >= 0) c[C_REPLACED] += this.removeFlow(old, FLOW_REMOVED_REPLACED);
     old = this.find(rKeys, rk, rHash);
-    if (old >= 0) c[C_REPLACED] += this.removeFlow(old);
+    if (old >= 0) c[C_REPLACED] += this.removeFlow(old, FLOW_REMOVED_REPLACED);
     if (this.freeCount < 2 && !this.makeRoom(fHash, now, 2)) {
       c[C_FULL]++;
       return -1;
@@ -878,7 +951,7 @@ export class FlowTable {
   /** Remove a live entry and its peer; returns the entries removed (0 if h is not live). */
   remove(h: number): number {
     if (!this.isLive(h)) return 0;
-    const n = this.removeFlow(h);
+    const n = this.removeFlow(h, FLOW_REMOVED_REMOVED);
     this.counters[C_REMOVED] += n;
     return n;
   }
@@ -890,15 +963,15 @@ export class FlowTable {
    */
   sweep(now: number, budget: number): number {
     if (!(budget > 0)) return 0; // also NaN
-    const cap = this.capacity;
+    const used = this.bump; // handles at or above were never used
     const hi = this.hotInts;
-    let n = budget < cap ? budget : cap;
-    let hand = this.sweepHand;
+    let n = budget < used ? budget : used;
+    let hand = this.sweepHand < used ? this.sweepHand : 0;
     let removed = 0;
     while (n-- > 0) {
       const h = hand;
-      hand = hand + 1 === cap ? 0 : hand + 1;
-      if (hi[(h << RS) + H_STATE] !== FLOW_STATE_FREE && this.ownExpiryOf(h) < now && !this.peerAlive(h, now)) removed += this.removeFlow(h);
+      hand = hand + 1 === used ? 0 : hand + 1;
+      if (hi[(h << RS) + H_STATE] !== FLOW_STATE_FREE && this.ownExpiryOf(h) < now && !this.peerAlive(h, now)) removed += this.removeFlow(h, this.deathReason(h, FLOW_REMOVED_SWEPT));
     }
     this.sweepHand = hand;
     this.counters[C_EXPIRED] += removed;
@@ -908,6 +981,10 @@ export class FlowTable {
   /** Remove every entry (counted `removed`; the other counters keep their history). */
   clear(): void {
     this.counters[C_REMOVED] += this.count;
+    const ci = this.coldInts;
+    for (let h = 0; h < this.bump; h++) {
+      if (this.hotInts[(h << RS) + H_STATE] !== FLOW_STATE_FREE && ci[(h << RS) + C_OWNER] !== 0) this.report(h, FLOW_REMOVED_CLEARED);
+    }
     this.resetPool();
   }
 
@@ -920,7 +997,7 @@ export class FlowTable {
 
   /** Call fn(handle) for every live entry in handle order. fn may remove entries, not insert. */
   forEachEntry(fn: (handle: number) => void): void {
-    for (let h = 0; h < this.capacity; h++) if (this.hotInts[(h << RS) + H_STATE] !== FLOW_STATE_FREE) fn(h);
+    for (let h = 0; h < this.bump; h++) if (this.hotInts[(h << RS) + H_STATE] !== FLOW_STATE_FREE) fn(h);
   }
 
   /** Copy entry h's key words into out at word offset o. */
@@ -961,6 +1038,7 @@ export class FlowTable {
     for (let h = 0; h < this.capacity; h++) {
       const st = this.hotInts[(h << RS) + H_STATE]!;
       if (st === FLOW_STATE_FREE) continue;
+      if (h >= this.bump) return `entry ${h} is live above the bump pointer ${this.bump}`;
       live++;
       if ((st & 0xff & ~(FLOW_STATE_LIVE | FLOW_STATE_CLOSING)) !== 0 || (st & FLOW_STATE_LIVE) === 0 || (st & ~STATE_WIDE) >>> 16 !== 0) return `entry ${h}: bad state word ${st}`;
       let wide = 0;
@@ -983,9 +1061,10 @@ export class FlowTable {
     for (let h = this.freeHead; h >= 0; h = this.coldInts[(h << RS) + C_NEXT_FREE]!) {
       if (h >= this.capacity) return `free list holds handle ${h} out of range`;
       if (this.stateOf(h) !== FLOW_STATE_FREE) return `free list holds live handle ${h}`;
+      if (h >= this.bump) return `free list holds handle ${h}, above the bump pointer ${this.bump}`;
       if (++free > this.freeCount) return 'free list longer than freeCount (a cycle?)';
     }
-    if (free !== this.freeCount) return `free list has ${free} handles, freeCount ${this.freeCount}`;
+    if (free + this.capacity - this.bump !== this.freeCount) return `free list has ${free} handles and ${this.capacity - this.bump} were never used, freeCount ${this.freeCount}`;
     if (live + this.freeCount !== this.capacity) return `live ${live} + free ${this.freeCount} != capacity`;
     const c = this.counters;
     if (c[C_INSERTED]! - c[C_REPLACED]! - c[C_REMOVED]! - c[C_EXPIRED]! - c[C_EVICTED]! !== this.count) {
@@ -1022,19 +1101,13 @@ export class FlowTable {
     }
   }
 
-  /** Every record free (state 0, peer -1), the free list 0, 1, 2, ..., the index empty. */
+  /** Every used record free again, no free list, the bump pointer at 0, the index empty (clear). */
   private resetPool(): void {
-    const cap = this.capacity;
     const hi = this.hotInts;
-    const ci = this.coldInts;
-    for (let h = 0; h < cap; h++) {
-      const b = h << RS;
-      hi[b + H_STATE] = FLOW_STATE_FREE;
-      ci[b + C_PEER] = -1;
-      ci[b + C_NEXT_FREE] = h + 1 < cap ? h + 1 : -1;
-    }
-    this.freeHead = 0;
-    this.freeCount = cap;
+    for (let h = 0; h < this.bump; h++) hi[(h << RS) + H_STATE] = FLOW_STATE_FREE;
+    this.bump = 0;
+    this.freeHead = -1;
+    this.freeCount = this.capacity;
     this.slots.fill(0);
     this.slotHashes.fill(0);
     this.count = 0;
@@ -1049,10 +1122,11 @@ export class FlowTable {
     const hf = this.hotFloats;
     const cw = this.coldWords;
     const ci = this.coldInts;
-    const h = this.freeHead;
+    let h = this.freeHead;
+    if (h >= 0) this.freeHead = ci[(h << RS) + C_NEXT_FREE]!;
+    else h = this.bump++;
     const b = h << RS;
     const f = h << FS;
-    this.freeHead = ci[b + C_NEXT_FREE]!;
     this.freeCount--;
     hw[b] = keys[k]!;
     hw[b + 1] = keys[k + 4]!;
@@ -1080,6 +1154,7 @@ export class FlowTable {
     ci[b + C_NEXT_FREE] = -1;
     cw[b + C_PACKETS_HIGH] = 0;
     cw[b + C_BYTES_HIGH] = 0;
+    ci[b + C_OWNER] = 0;
     this.coldFloats[f + CF_CREATED] = now;
     this.coldFloats[f + CF_CLOSE_EXPIRY] = 0;
     // The index is never full (slotCount > capacity), so the probe ends.
@@ -1093,15 +1168,45 @@ export class FlowTable {
     return h;
   }
 
-  /** Unindex and free h and its peer; returns 1 or 2. Counting is the caller's. */
-  private removeFlow(h: number): number {
-    const p = this.coldInts[(h << RS) + C_PEER]!;
+  /** Unindex and free h and its peer, reporting owned ones with `reason`; returns 1 or 2. Counting is the caller's. */
+  private removeFlow(h: number, reason: number): number {
+    const ci = this.coldInts;
+    const p = ci[(h << RS) + C_PEER]!;
+    if (ci[(h << RS) + C_OWNER] !== 0) this.report(h, reason);
+    if (p >= 0 && ci[(p << RS) + C_OWNER] !== 0) this.report(p, reason);
     this.release(h);
     if (p >= 0) {
       this.release(p);
       return 2;
     }
     return 1;
+  }
+
+  /** A dead entry's removal reason: `reason`, or closed when a RST had cut its pair. */
+  private deathReason(h: number, reason: number): number {
+    return (this.hotInts[(h << RS) + H_STATE]! & FLOW_STATE_CLOSING) !== 0 ? FLOW_REMOVED_CLOSED : reason;
+  }
+
+  /** Append owned entry h's removal row (before it is freed). */
+  private report(h: number, reason: number): void {
+    let rows = this.removals;
+    let at = this.removalCount * FLOW_REMOVAL_WORDS;
+    if (at + FLOW_REMOVAL_WORDS > rows.length) {
+      const grown = new Int32Array(rows.length * 2);
+      grown.set(rows);
+      this.removals = rows = grown;
+    }
+    const ci = this.coldInts;
+    const b = h << RS;
+    rows[at + FLOW_REMOVAL_HANDLE] = h;
+    rows[at + FLOW_REMOVAL_OWNER] = ci[b + C_OWNER]!;
+    rows[at + FLOW_REMOVAL_REASON] = reason;
+    rows[at + FLOW_REMOVAL_PEER] = ci[b + C_PEER]!;
+    const st = this.states;
+    const s = h * FLOW_STATE_WORDS;
+    at += FLOW_REMOVAL_STATE;
+    for (let w = 0; w < FLOW_STATE_WORDS; w++) rows[at + w] = st[s + w]!;
+    this.removalCount++;
   }
 
   /** Unindex one live entry (backward-shift deletion) and push its handle on the free list. */
@@ -1149,7 +1254,7 @@ export class FlowTable {
     const slots = this.slots;
     const mask = this.slotMask;
     const hi = this.hotInts;
-    const cap = this.capacity;
+    const cap = this.bump; // the hand walks the handles ever used (freeCount < need: nearly all are live)
     while (this.freeCount < need) {
       let best = -1;
       let bestExpiry = Infinity;
@@ -1180,8 +1285,8 @@ export class FlowTable {
         }
       }
       this.evictHand = hand;
-      if (bestExpiry < now) this.counters[C_EXPIRED] += this.removeFlow(best);
-      else if (this.whenFull === 'evict-idle') this.counters[C_EVICTED] += this.removeFlow(best);
+      if (bestExpiry < now) this.counters[C_EXPIRED] += this.removeFlow(best, this.deathReason(best, FLOW_REMOVED_EXPIRED));
+      else if (this.whenFull === 'evict-idle') this.counters[C_EVICTED] += this.removeFlow(best, FLOW_REMOVED_EVICTED);
       else return false;
     }
     return true;

@@ -6,10 +6,30 @@
  * compared; every 2,000 steps the whole table is compared with the model and `validate()` checks
  * the index (backward-shift deletion must never cut an entry off from its home slot). The universe
  * of keys is as large as the capacity, so the table never fills here (full tables: table.test.ts).
+ *
+ * Owners. About half the entries get an owner and random per-flow state words; every removal the
+ * model makes (expiry found by a lookup, the sweep, a replacement, an explicit removal; closed
+ * when a RST had cut the pair) must show up as exactly one removal row with the entry's owner,
+ * reason, peer and state as they were, drained after every operation: no removal is missed, none
+ * is reported twice, and entries without an owner leave no row.
  */
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../src/base/bytes.js';
-import { FLOW_RECHECK, FlowTable, type FlowCounter, type FlowProbeKernel } from '../../src/flow/table.js';
+import {
+  FLOW_RECHECK,
+  FLOW_REMOVAL_HANDLE,
+  FLOW_REMOVAL_OWNER,
+  FLOW_REMOVAL_PEER,
+  FLOW_REMOVAL_REASON,
+  FLOW_REMOVAL_REASONS,
+  FLOW_REMOVAL_STATE,
+  FLOW_REMOVAL_WORDS,
+  FLOW_STATE_WORDS,
+  FlowTable,
+  type FlowCounter,
+  type FlowProbeKernel,
+  type FlowRemovalReason,
+} from '../../src/flow/table.js';
 import { W, makeKeys, mixHash } from './helpers.js';
 
 interface ModelEntry {
@@ -23,6 +43,8 @@ interface ModelEntry {
   bytes: number;
   action: number;
   generation: number;
+  owner: number; // 0: none
+  state: number[]; // the per-flow state words written at insert
 }
 
 const RST_TIMEOUT = 5;
@@ -40,18 +62,41 @@ function runModel(name: string, opts: { capacity: number; maxLoad: number; hash:
     const byHandle = new Int32Array(capacity).fill(-1);
     const expected: Record<FlowCounter, number> = { lookups: 0, hits: 0, inserted: 0, replaced: 0, removed: 0, expired: 0, evicted: 0, full: 0 };
     let sweepHand = 0;
+    let bump = 0; // handles ever handed out: the sweep's hand walks these
     let now = 0;
+    /** Removal rows the model expects from the current operation, as text. */
+    let wantRows: string[] = [];
+    const rowText = (handle: number, owner: number, reason: string, peer: number, state: ArrayLike<number>): string =>
+      `handle ${handle} owner ${owner} ${reason} peer ${peer} state ${Array.from(state).join(',')}`;
+    const drain = (step: number, what: string): void => {
+      const got: string[] = [];
+      const rows = table.removals;
+      for (let j = 0; j < table.removalCount; j++) {
+        const b = j * FLOW_REMOVAL_WORDS;
+        got.push(rowText(rows[b + FLOW_REMOVAL_HANDLE]!, rows[b + FLOW_REMOVAL_OWNER]!, FLOW_REMOVAL_REASONS[rows[b + FLOW_REMOVAL_REASON]!]!, rows[b + FLOW_REMOVAL_PEER]!, rows.subarray(b + FLOW_REMOVAL_STATE, b + FLOW_REMOVAL_STATE + FLOW_STATE_WORDS)));
+      }
+      table.clearRemovals();
+      got.sort();
+      wantRows.sort();
+      if (got.join('\n') !== wantRows.join('\n')) expect(got, `removal rows after ${what} at step ${step}`).toEqual(wantRows);
+      wantRows = [];
+    };
     const rng = new Prng(seed ^ 0x5eed);
     const one = new Int32Array(1);
     const times = new Float64Array(universe);
     const out = new Int32Array(universe);
 
-    const removeModel = (id: number): number => {
+    const removeModel = (id: number, why: FlowRemovalReason): number => {
       const e = model.get(id)!;
+      const p = e.peer >= 0 ? model.get(e.peer)! : null;
+      // A dead pair that a RST had cut is reported closed (both entries are closing or neither).
+      const reason = (why === 'expired' || why === 'swept') && e.closing ? 'closed' : why;
+      for (const x of p ? [e, p] : [e]) {
+        if (x.owner !== 0) wantRows.push(rowText(x.handle, x.owner, reason, x === e ? (p ? p.handle : -1) : e.handle, x.state));
+      }
       model.delete(id);
       byHandle[e.handle] = -1;
-      if (e.peer >= 0) {
-        const p = model.get(e.peer)!;
+      if (p) {
         model.delete(e.peer);
         byHandle[p.handle] = -1;
         return 2;
@@ -62,7 +107,16 @@ function runModel(name: string, opts: { capacity: number; maxLoad: number; hash:
       if (handle < 0) expect(handle, 'insert refused').toBeGreaterThanOrEqual(0);
       if (byHandle[handle] !== -1) expect(byHandle[handle], 'a new entry got a handle still in use').toBe(-1);
       byHandle[handle] = id;
-      model.set(id, { handle, peer, expiry: now + ttl, ttl, closing: false, flags: 0, packets: 0, bytes: 0, action, generation });
+      if (handle + 1 > bump) bump = handle + 1;
+      // About half the entries are owned, with random state words (written as the engine would, after the insert).
+      const owner = rng.below(2) === 0 ? 0 : 1 + rng.below(3);
+      const state: number[] = [];
+      if (owner !== 0) {
+        for (let w = 0; w < FLOW_STATE_WORDS; w++) state.push(rng.below(1 << 30) - (1 << 29));
+        table.setOwner(handle, owner);
+        table.states.set(state, handle * FLOW_STATE_WORDS);
+      } else for (let w = 0; w < FLOW_STATE_WORDS; w++) state.push(table.states[handle * FLOW_STATE_WORDS + w]!);
+      model.set(id, { handle, peer, expiry: now + ttl, ttl, closing: false, flags: 0, packets: 0, bytes: 0, action, generation, owner, state });
     };
 
     const checkAll = (): void => {
@@ -94,7 +148,7 @@ function runModel(name: string, opts: { capacity: number; maxLoad: number; hash:
         expected.lookups++;
         const e = model.get(id);
         let want = -1;
-        if (e && e.expiry < now) expected.expired += removeModel(id);
+        if (e && e.expiry < now) expected.expired += removeModel(id, 'expired');
         else if (e) {
           want = e.handle;
           expected.hits++;
@@ -141,7 +195,7 @@ function runModel(name: string, opts: { capacity: number; maxLoad: number; hash:
         const ttl = TTLS[rng.below(TTLS.length)]!;
         const action = rng.below(1000);
         const gen = rng.below(5);
-        if (model.has(id)) expected.replaced += removeModel(id);
+        if (model.has(id)) expected.replaced += removeModel(id, 'replaced');
         const h = table.insert(keys, k, hashes[id]!, now, ttl, action, gen);
         addModel(id, h, ttl, action, gen, -1);
         expected.inserted++;
@@ -152,8 +206,8 @@ function runModel(name: string, opts: { capacity: number; maxLoad: number; hash:
         const fa = rng.below(1000);
         const ra = rng.below(1000);
         const gen = rng.below(5);
-        if (model.has(id)) expected.replaced += removeModel(id);
-        if (rid !== id && model.has(rid)) expected.replaced += removeModel(rid);
+        if (model.has(id)) expected.replaced += removeModel(id, 'replaced');
+        if (rid !== id && model.has(rid)) expected.replaced += removeModel(rid, 'replaced');
         const f = table.insertPair(keys, k, hashes[id]!, keys, rid * W, hashes[rid]!, now, ttl, fa, ra, gen);
         if (rid === id) {
           addModel(id, f, ttl, fa, gen, -1);
@@ -168,7 +222,7 @@ function runModel(name: string, opts: { capacity: number; maxLoad: number; hash:
         // explicit removal (of either side of a pair)
         const e = model.get(id);
         if (e) {
-          const n = removeModel(id);
+          const n = removeModel(id, 'removed');
           expected.removed += n;
           const got = table.remove(e.handle);
           if (got !== n) expect(got).toBe(n);
@@ -179,13 +233,14 @@ function runModel(name: string, opts: { capacity: number; maxLoad: number; hash:
       } else if (r < 97) {
         // budgeted sweep: the model walks the same hand over the handles
         const budget = rng.below(64);
-        let n = Math.min(budget, capacity);
+        let n = Math.min(budget, bump);
         let removed = 0;
+        if (sweepHand >= bump) sweepHand = 0;
         while (n-- > 0) {
           const h = sweepHand;
-          sweepHand = sweepHand + 1 === capacity ? 0 : sweepHand + 1;
+          sweepHand = sweepHand + 1 === bump ? 0 : sweepHand + 1;
           const mid = byHandle[h]!;
-          if (mid >= 0 && model.get(mid)!.expiry < now) removed += removeModel(mid);
+          if (mid >= 0 && model.get(mid)!.expiry < now) removed += removeModel(mid, 'swept');
         }
         expected.expired += removed;
         const got = table.sweep(now, budget);
@@ -198,9 +253,16 @@ function runModel(name: string, opts: { capacity: number; maxLoad: number; hash:
           table.setGeneration(e.handle, e.generation);
         }
       }
+      drain(step, `operation ${r}`);
       if (step % 2000 === 1999) checkAll();
     }
     checkAll();
+    // clear() reports every owned entry still live.
+    for (const id of Array.from(model.keys())) if (model.has(id)) expected.removed += removeModel(id, 'cleared');
+    table.clear();
+    drain(ops, 'clear');
+    expect(table.count).toBe(0);
+    expect(table.validate()).toBeNull();
     // Something of every kind happened.
     for (const name of ['hits', 'inserted', 'replaced', 'removed', 'expired'] as const) expect(table.counter(name)).toBeGreaterThan(100);
   });

@@ -34,9 +34,17 @@ import {
   FLOW_RECORD_SIZE,
   FLOW_RECORD_WORDS,
   FLOW_RECHECK,
+  FLOW_REMOVAL_HANDLE,
+  FLOW_REMOVAL_OWNER,
+  FLOW_REMOVAL_PEER,
+  FLOW_REMOVAL_REASON,
+  FLOW_REMOVAL_REASONS,
+  FLOW_REMOVAL_STATE,
+  FLOW_REMOVAL_WORDS,
   FLOW_STATE_CLOSING,
   FLOW_STATE_LIVE,
   FLOW_STATE_WIDE,
+  FLOW_STATE_WORDS,
   FlowCounterId,
   FlowTable,
 } from '../../src/flow/table.js';
@@ -48,6 +56,7 @@ const ins = (t: FlowTable, i: number, now = 0, ttl = 10, action = i): number => 
 const pair = (t: FlowTable, f: number, r: number, now = 0, ttl = 10): number =>
   t.insertPair(keys, f * W, hashOf(f), keys, r * W, hashOf(r), now, ttl, 100 + f, 100 + r, 1);
 const RECORD_ALIGNMENT_CHECK = 64; // record 0 sits at byte 0 of a page-aligned WebAssembly.Memory, or at byte 48 of an ArrayBuffer
+const TCP_RST = 0x04;
 const look = (t: FlowTable, i: number, now = 0): number => t.lookup(keys, i * W, hashOf(i), now);
 
 describe('flow table: basics', () => {
@@ -775,5 +784,63 @@ describe('flow table: keys and hashes', () => {
     const seen: number[] = [];
     t.forEachEntry((h) => seen.push(t.actionOf(h)));
     expect(seen.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9]);
+  });
+});
+
+describe('flow table: lazy memory and owners', () => {
+  it('handles come from a bump pointer, then from the freed ones, most recent first', () => {
+    const t = new FlowTable({ capacity: 8, whenFull: 'drop' });
+    expect([ins(t, 1), ins(t, 2), ins(t, 3)]).toEqual([0, 1, 2]);
+    t.remove(look(t, 2));
+    t.remove(look(t, 1));
+    expect(ins(t, 4)).toBe(0); // the last freed first
+    expect(ins(t, 5)).toBe(1);
+    expect(ins(t, 6)).toBe(3); // then the never-used ones again
+    expect(t.validate()).toBeNull();
+    t.clear();
+    expect(ins(t, 7)).toBe(0);
+    expect(t.validate()).toBeNull();
+  });
+
+  it('a large table touches no record before an entry uses it (resident memory grows with use, not capacity)', () => {
+    const before = process.memoryUsage().rss;
+    const t = new FlowTable({ capacity: 1 << 22, whenFull: 'drop' }); // 512 MiB of records, 32 MiB of index
+    for (let i = 0; i < 1000; i++) ins(t, i);
+    t.sweep(1, 1 << 22);
+    const grown = process.memoryUsage().rss - before;
+    expect(t.memorySize).toBeGreaterThan(512 * 2 ** 20);
+    expect(grown, `resident memory grew by ${(grown / 2 ** 20).toFixed(1)} MiB`).toBeLessThan(64 * 2 ** 20);
+    expect(t.count).toBe(1000);
+  });
+
+  it("an owned entry's removal is reported once, with its owner, reason, peer and state, even when the handle is reused at once", () => {
+    const t = new FlowTable({ capacity: 3, whenFull: 'evict-idle', evictSample: 8 });
+    const rows = (): string[] => {
+      const out: string[] = [];
+      for (let j = 0; j < t.removalCount; j++) {
+        const r = t.removals.subarray(j * FLOW_REMOVAL_WORDS, (j + 1) * FLOW_REMOVAL_WORDS);
+        out.push(`${r[FLOW_REMOVAL_HANDLE]} ${r[FLOW_REMOVAL_OWNER]} ${FLOW_REMOVAL_REASONS[r[FLOW_REMOVAL_REASON]!]} ${r[FLOW_REMOVAL_PEER]} ${Array.from(r.subarray(FLOW_REMOVAL_STATE)).join(',')}`);
+      }
+      t.clearRemovals();
+      return out;
+    };
+    const f = pair(t, 1, 2, 0, 10);
+    const r = t.peerOf(f);
+    t.setOwner(f, 7);
+    t.states.set([49153, 0x0a000001, 0, 0], f * FLOW_STATE_WORDS);
+    const single = ins(t, 3, 1, 10); // unowned: no row when it leaves
+    expect(rows()).toEqual([]);
+    const h = ins(t, 4, 2, 100); // full: evicts the pair (expires first); its handle is reused at once
+    expect([f, r]).toContain(h);
+    expect(rows()).toEqual([`${f} 7 evicted ${r} 49153,167772161,0,0`]);
+    expect(t.ownerOf(h)).toBe(0); // a new entry starts without an owner
+    t.setOwner(single, 2);
+    t.touch(single, 3, 60, TCP_RST);
+    expect(look(t, 3, 100)).toBe(-1); // dead after the RST cut: closed
+    expect(rows()).toEqual([`${single} 2 closed -1 0,0,0,0`]);
+    t.setOwner(h, 1);
+    t.states.set([5, 6, 7, 8], h * FLOW_STATE_WORDS); // the state words are the owner's to write (the table never clears them)
+    t.clear();
+    expect(rows()).toEqual([`${h} 1 cleared -1 5,6,7,8`]);
   });
 });
