@@ -24,6 +24,8 @@ import { Prng } from '../src/base/bytes.js';
 import { loadTopology } from '../src/config/topology.js';
 import { Engine } from '../src/pipeline/engine.js';
 import type { FrameSink, IngressMap } from '../src/pipeline/engine.js';
+import { EMIT_FORWARD } from '../src/pipeline/output.js';
+import type { EmitBatch } from '../src/pipeline/output.js';
 import { compilePolicy } from '../src/pipeline/policy.js';
 import { FrameBatch } from '../src/frame/batch.js';
 import { CaptureReader } from '../src/io/reader.js';
@@ -144,12 +146,20 @@ class CountingSink implements FrameSink {
   forwarded = 0;
   dropped = 0;
   x = 0;
-  forward(port: number): void {
-    this.forwarded++;
-    this.x = (this.x * 31 + port) | 0;
-  }
-  drop(): void {
-    this.dropped++;
+  emit(out: EmitBatch): void {
+    const kinds = out.kinds;
+    const ports = out.ports;
+    let x = this.x;
+    let forwarded = 0;
+    for (let j = 0; j < out.count; j++) {
+      if (kinds[j] === EMIT_FORWARD) {
+        forwarded++;
+        x = (x * 31 + ports[j]!) | 0;
+      }
+    }
+    this.x = x;
+    this.forwarded += forwarded;
+    this.dropped += out.count - forwarded;
   }
 }
 

@@ -18,6 +18,8 @@ import { CaptureReader } from '../io/reader.js';
 import { EPB_INBOUND, EPB_OUTBOUND, PcapngWriter, PcapWriter } from '../io/writer.js';
 import { Engine, ENGINE_COUNTERS } from '../pipeline/engine.js';
 import type { EngineOptions, FrameSink, IngressMap } from '../pipeline/engine.js';
+import { EMIT_DROP, EMIT_FORWARD } from '../pipeline/output.js';
+import type { EmitBatch } from '../pipeline/output.js';
 import { compilePolicy } from '../pipeline/policy.js';
 import type { Policy, PolicyOptions } from '../pipeline/policy.js';
 
@@ -67,38 +69,102 @@ export class IngressResolver {
 
 const GENERATED = ['', 'arp-reply', 'echo-reply'];
 
-function commentOf(engine: Engine, verdict: string, inPort: string, composite: number, hit: boolean, generated: number, number: number): string {
-  const parts = [`vfp: verdict=${verdict}`, `packet=${number}`];
-  if (generated) parts.push(`host=${GENERATED[generated]}`);
-  parts.push(`in=${inPort}`, `flow=${hit ? 'hit' : 'miss'}`);
-  const text = composite >= 0 ? engine.composites.comments[composite] : '';
-  return `${parts.join(' ')} | ${text || '-'}`;
+/** How much each output packet's comment says: nothing, the verdict line, or the verdict and who decided (default). */
+export const COMMENT_MODES = ['none', 'verdict', 'full'] as const;
+export type CommentMode = (typeof COMMENT_MODES)[number];
+
+/** A comment without its packet number: `head` + number + `tail`, as UTF-8 bytes. */
+interface CommentParts {
+  head: Uint8Array;
+  tail: Uint8Array;
 }
 
-/** One pcapng: interface i = port i (named after it); forwarded frames on their egress port, drops on their ingress port, each with a comment. */
+const utf8 = new TextEncoder();
+const HEAD_FORWARD = utf8.encode('vfp: verdict=forward packet=');
+
+/**
+ * One pcapng: interface i = port i (named after it); forwarded frames on their egress port, drops
+ * on their ingress port, each with a comment. A comment is made once per (composite, verdict,
+ * hit, host answer, ingress, egress) as bytes and reused; only the packet number is written per
+ * frame.
+ */
 export class PcapngSink implements FrameSink {
   readonly writer: PcapngWriter;
   private readonly names: readonly string[];
+  /** Comment parts by (composite, hit, generated), then by (verdict or reason, ingress, egress). */
+  private readonly parts = new Map<number, Map<number, CommentParts>>();
+  private readonly headDrop: Uint8Array[] = [];
 
   constructor(
     path: string,
     policy: Policy,
     private readonly engine: Engine,
     private readonly writeDrops: boolean,
+    private readonly comments: CommentMode = 'full',
   ) {
     this.writer = PcapngWriter.toFile(path);
     this.names = policy.portNames;
     for (const p of policy.ports) this.writer.addInterface(p.name, 1, `${p.kind} port`);
   }
 
-  forward(port: number, ingress: number, d: Uint8Array, o: number, len: number, wireLen: number, sec: number, ns: number, number: number, composite: number, hit: boolean, generated: number): void {
-    const comment = `${commentOf(this.engine, 'forward', this.names[ingress] ?? '-', composite, hit, generated, number)}`.replace(' | ', ` out=${this.names[port]} | `);
-    this.writer.writeFrame(port, d, o, len, wireLen, sec, ns, comment, EPB_OUTBOUND);
+  emit(out: EmitBatch): void {
+    const input = out.input!;
+    const writer = this.writer;
+    const numbers = input.numbers;
+    const seconds = input.timestampSeconds;
+    const nanos = input.timestampNanos;
+    const commented = this.comments !== 'none';
+    for (let j = 0; j < out.count; j++) {
+      const drop = out.kinds[j] === EMIT_DROP;
+      const port = out.ports[j]!;
+      if (drop && (!this.writeDrops || port < 0)) continue;
+      const f = out.frames[j]!;
+      const flags = drop ? EPB_INBOUND : EPB_OUTBOUND;
+      if (!commented) {
+        writer.writeFrame(port, out.dataOf(j), out.offsets[j]!, out.lengths[j]!, out.wireLengths[j]!, seconds[f]!, nanos[f]!, undefined, flags);
+        continue;
+      }
+      const parts = this.partsOf(out, j, drop);
+      writer.writeFrameNumbered(port, out.dataOf(j), out.offsets[j]!, out.lengths[j]!, out.wireLengths[j]!, seconds[f]!, nanos[f]!, parts.head, numbers[f]!, parts.tail, flags);
+    }
   }
 
-  drop(port: number, d: Uint8Array, o: number, len: number, wireLen: number, sec: number, ns: number, number: number, reason: number, composite: number, hit: boolean, generated: number): void {
-    if (!this.writeDrops || port < 0) return;
-    this.writer.writeFrame(port, d, o, len, wireLen, sec, ns, commentOf(this.engine, `drop reason=${DROP_REASONS[reason]}`, this.names[port]!, composite, hit, generated, number), EPB_INBOUND);
+  private partsOf(out: EmitBatch, j: number, drop: boolean): CommentParts {
+    const composite = out.composites[j]!;
+    const hit = out.hits[j]!;
+    const generated = out.generated[j]!;
+    const k1 = (composite + 2) * 8 + hit * 4 + generated;
+    let byPorts = this.parts.get(k1);
+    if (byPorts === undefined) {
+      byPorts = new Map();
+      this.parts.set(k1, byPorts);
+    }
+    const ingress = out.ingress[j]!;
+    const port = out.ports[j]!;
+    const reason = out.reasons[j]!;
+    const k2 = drop ? -1 - (reason * 65536 + port) : ingress * 65536 + port;
+    let p = byPorts.get(k2);
+    if (p === undefined) {
+      p = this.makeParts(drop, reason, drop ? port : ingress, port, composite, hit === 1, generated);
+      byPorts.set(k2, p);
+    }
+    return p;
+  }
+
+  private makeParts(drop: boolean, reason: number, inPort: number, outPort: number, composite: number, hit: boolean, generated: number): CommentParts {
+    let head: Uint8Array;
+    if (drop) {
+      head = this.headDrop[reason] ??= utf8.encode(`vfp: verdict=drop reason=${DROP_REASONS[reason]} packet=`);
+    } else head = HEAD_FORWARD;
+    let tail = '';
+    if (generated) tail += ` host=${GENERATED[generated]}`;
+    tail += ` in=${this.names[inPort] ?? '-'} flow=${hit ? 'hit' : 'miss'}`;
+    if (!drop) tail += ` out=${this.names[outPort]}`;
+    if (this.comments === 'full') {
+      const text = composite >= 0 ? this.engine.composites.comments[composite] : '';
+      tail += ` | ${text || '-'}`;
+    }
+    return { head, tail: utf8.encode(tail) };
   }
 
   close(): void {
@@ -117,11 +183,16 @@ export class SplitSink implements FrameSink {
     this.writers = this.files.map((f) => PcapWriter.toFile(f, { nanosecond: true }));
   }
 
-  forward(port: number, _ingress: number, d: Uint8Array, o: number, len: number, wireLen: number, sec: number, ns: number): void {
-    this.writers[port]!.writeFrame(d, o, len, wireLen, sec, ns);
+  emit(out: EmitBatch): void {
+    const input = out.input!;
+    const seconds = input.timestampSeconds;
+    const nanos = input.timestampNanos;
+    for (let j = 0; j < out.count; j++) {
+      if (out.kinds[j] !== EMIT_FORWARD) continue;
+      const f = out.frames[j]!;
+      this.writers[out.ports[j]!]!.writeFrame(out.dataOf(j), out.offsets[j]!, out.lengths[j]!, out.wireLengths[j]!, seconds[f]!, nanos[f]!);
+    }
   }
-
-  drop(): void {}
 
   close(): void {
     for (const w of this.writers) w.close();
@@ -129,8 +200,7 @@ export class SplitSink implements FrameSink {
 }
 
 export class NullSink implements FrameSink {
-  forward(): void {}
-  drop(): void {}
+  emit(): void {}
 }
 
 /** A policy update: from input frame `at` on, `policy` (a new generation) is in force. */
@@ -280,7 +350,10 @@ export function summarize(engine: Engine, r: ReplayResult, extra: Record<string,
     seconds,
     pps: r.seconds > 0 ? Math.round(c('in') / r.seconds) : 0,
     emitted: c('emitted'),
-    meters: Object.fromEntries(engine.policy.meters.map((m, i) => [m, { packets: engine.meterPackets[i]!, bytes: engine.meterBytes[i]! }])),
+    meters: Object.fromEntries(engine.policy.meters.map((m) => {
+      const i = engine.meterNames.indexOf(m);
+      return [m, { packets: i < 0 ? 0 : engine.meterPackets[i]!, bytes: i < 0 ? 0 : engine.meterBytes[i]! }];
+    })),
     host: { answers: c('host-generated'), forwarded: c('host-forwarded'), dropped: c('host-dropped') },
     generation: engine.policy.generation,
     captureSeconds: r.firstTime < 0 ? 0 : Number((r.lastTime - r.firstTime).toFixed(9)),

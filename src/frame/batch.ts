@@ -39,6 +39,32 @@
 export const FLOW_KEY_WORDS = 12;
 export const FLOW_KEY_LAYOUT_VERSION = 1;
 
+/** Word offsets within a key (the layout above): use these, never a bare `keys[k + 9]`. */
+export const KEY_SRC = 0; // four words
+export const KEY_DST = 4; // four words
+export const KEY_PORTS = 8; // (sport << 16) | dport; ICMP: (type << 8 | code) << 16 | id
+export const KEY_PROTO = 9; // (l3 kind << 24) | (protocol << 16) | VLAN id
+export const KEY_VNI = 10; // VNI | bit 31 when VXLAN-encapsulated
+export const KEY_PORT_ETHERTYPE = 11; // (engine port << 16) | ethertype
+
+/** The fields packed in KEY_PROTO and KEY_PORT_ETHERTYPE. */
+export function keyKind(w: number): number {
+  return w >>> 24;
+}
+export function keyProtocol(w: number): number {
+  return (w >>> 16) & 0xff;
+}
+export function keyVlan(w: number): number {
+  return w & 0x0fff;
+}
+export function keyPort(w: number): number {
+  return w >>> 16;
+}
+/** KEY_PORT_ETHERTYPE with the engine port replaced. */
+export function keyWithPort(w: number, port: number): number {
+  return ((w & 0xffff) | (port << 16)) >>> 0;
+}
+
 export const L3_KIND_OTHER = 0;
 export const L3_KIND_ARP = 1;
 export const L3_KIND_IPV4 = 4;
@@ -64,6 +90,13 @@ export class FrameBatch {
   /** The slab the frames live in, and a DataView over exactly the same bytes. */
   data: Uint8Array;
   view: DataView;
+  /**
+   * Whether later stages may write the frames' bytes in place (a transposition that keeps the
+   * length): true when the producer owns the slab and refills it anyway (a file reader's chunk
+   * buffer); false (the default) for a slab the caller lent, e.g. a capture held in memory that is
+   * replayed again. Set by the producer with each fill.
+   */
+  writable = false;
 
   // ---- filled by the producer (io/, synth/, ring) -------------------------------------------
   /** Start of frame i in `data`. */
@@ -110,11 +143,7 @@ export class FrameBatch {
   /** Symmetric flow hash: both directions of a flow hash alike. */
   readonly hashes: Uint32Array;
 
-  // ---- filled by later stages ------------------------------------------------------------------
-  /** DropReasonId, 0 while the frame is alive. */
-  readonly verdicts: Uint8Array;
-  /** Action/flow handle chosen for the frame (-1 none). */
-  readonly actions: Int32Array;
+  // Later stages keep their per-frame columns themselves (pipeline/columns.ts), sized to the batch.
 
   constructor(capacity: number = DEFAULT_BATCH_CAPACITY, data: Uint8Array = new Uint8Array(0)) {
     this.capacity = capacity;
@@ -141,8 +170,6 @@ export class FrameBatch {
     this.l3Ends = new Int32Array(capacity);
     this.keys = new Uint32Array(capacity * FLOW_KEY_WORDS);
     this.hashes = new Uint32Array(capacity);
-    this.verdicts = new Uint8Array(capacity);
-    this.actions = new Int32Array(capacity);
   }
 
   /** Point the batch at another slab. Call once per batch, not per frame. */

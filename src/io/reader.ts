@@ -297,8 +297,12 @@ export class CaptureReader {
     r.pos = HEADROOM;
     r.fill = HEADROOM;
     r.base = -HEADROOM;
+    r.ownsBuffer = true;
     return r;
   }
+
+  /** The chunk buffer is the reader's own (openFile): the batches it fills may be transposed in place. */
+  private ownsBuffer = false;
 
   /** Read an in-memory capture, with no copy (see the note on link-type conversion above). */
   static fromBytes(bytes: Uint8Array, name: string = '(memory)'): CaptureReader {
@@ -330,6 +334,7 @@ export class CaptureReader {
       if (this.done) return 0;
       const n = this.format === 'pcap' ? this.readPcap(batch) : this.readPcapng(batch);
       batch.setData(this.buf, this.view);
+      batch.writable = this.ownsBuffer;
       return n;
     } catch (e) {
       if (e instanceof CaptureFormatError) {
@@ -337,6 +342,7 @@ export class CaptureReader {
         if (batch.count > 0) {
           this.pending = e;
           batch.setData(this.buf, this.view);
+          batch.writable = this.ownsBuffer;
           return batch.count;
         }
       }

@@ -177,6 +177,9 @@ export const EPB_INBOUND = 1;
 export const EPB_OUTBOUND = 2;
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** Largest opt_comment value: the option length field has 16 bits, and the block stays 4-aligned. */
+const MAX_COMMENT = 65532;
 
 /** pcapng writer: one section, little-endian, interfaces added on demand. */
 export class PcapngWriter {
@@ -256,15 +259,60 @@ export class PcapngWriter {
     comment?: string,
     flags?: number,
   ): void {
-    if (interfaceId >= this.interfaceCount) throw new RangeError(`pcapng interface ${interfaceId} was not added`);
     // An option's length field has 16 bits: a longer comment is cut (on a UTF-8 boundary).
     let commentBytes = comment === undefined ? null : encoder.encode(comment);
-    if (commentBytes && commentBytes.length > 65532) {
-      let cut = 65532;
+    if (commentBytes && commentBytes.length > MAX_COMMENT) {
+      let cut = MAX_COMMENT;
       while (cut > 0 && (commentBytes[cut]! & 0xc0) === 0x80) cut--;
       commentBytes = commentBytes.subarray(0, cut);
     }
-    const optSize = (commentBytes ? 4 + pad4(commentBytes.length) : 0) + (flags !== undefined ? 8 : 0);
+    const at = this.block(interfaceId, data, offset, length, wireLength, seconds, nanos, commentBytes ? commentBytes.length : -1, flags);
+    if (commentBytes) this.sink.bytes.set(commentBytes, at);
+  }
+
+  /**
+   * writeFrame with the comment given as `head`, the decimal digits of `number`, then `tail`
+   * (UTF-8 bytes made once and reused: no string is built per frame). A comment that would pass
+   * the option's 65,532-byte limit is cut as writeFrame cuts it.
+   */
+  writeFrameNumbered(
+    interfaceId: number,
+    data: Uint8Array,
+    offset: number,
+    length: number,
+    wireLength: number,
+    seconds: number,
+    nanos: number,
+    head: Uint8Array,
+    number: number,
+    tail: Uint8Array,
+    flags?: number,
+  ): void {
+    let digits = 1;
+    for (let x = number; x >= 10; x = Math.floor(x / 10)) digits++;
+    const size = head.length + digits + tail.length;
+    if (size > MAX_COMMENT || !(number >= 0) || !Number.isSafeInteger(number)) {
+      this.writeFrame(interfaceId, data, offset, length, wireLength, seconds, nanos, decoder.decode(head) + String(number) + decoder.decode(tail), flags);
+      return;
+    }
+    const at = this.block(interfaceId, data, offset, length, wireLength, seconds, nanos, size, flags);
+    const b = this.sink.bytes;
+    b.set(head, at);
+    let x = number;
+    for (let p = at + head.length + digits - 1; p >= at + head.length; p--) {
+      b[p] = 0x30 + (x % 10);
+      x = Math.floor(x / 10);
+    }
+    b.set(tail, at + head.length + digits);
+  }
+
+  /**
+   * One enhanced packet block with everything but the comment's value written; returns where the
+   * comment's `commentSize` bytes go in the sink's buffer (commentSize -1: no comment option).
+   */
+  private block(interfaceId: number, data: Uint8Array, offset: number, length: number, wireLength: number, seconds: number, nanos: number, commentSize: number, flags: number | undefined): number {
+    if (interfaceId >= this.interfaceCount) throw new RangeError(`pcapng interface ${interfaceId} was not added`);
+    const optSize = (commentSize >= 0 ? 4 + pad4(commentSize) : 0) + (flags !== undefined ? 8 : 0);
     const total = 32 + pad4(length) + (optSize > 0 ? optSize + 4 : 0);
     const v = this.sink.view;
     let at = this.sink.reserve(28);
@@ -292,7 +340,14 @@ export class PcapngWriter {
     const b = this.sink.bytes;
     b.fill(0, at, at + padding);
     let o = at + padding;
-    if (commentBytes) o = writeOption(this.sink, o, 1, commentBytes);
+    let commentAt = -1;
+    if (commentSize >= 0) {
+      v.setUint16(o, 1, true);
+      v.setUint16(o + 2, commentSize, true);
+      commentAt = o + 4;
+      b.fill(0, o + 4 + commentSize, o + 4 + pad4(commentSize));
+      o += 4 + pad4(commentSize);
+    }
     if (flags !== undefined) {
       v.setUint16(o, 2, true);
       v.setUint16(o + 2, 4, true);
@@ -305,6 +360,7 @@ export class PcapngWriter {
     }
     v.setUint32(o, total, true);
     this.frames++;
+    return commentAt;
   }
 
   /** Write every frame of a batch on interface `interfaceId`. */

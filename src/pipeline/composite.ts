@@ -4,13 +4,20 @@
  * egress). The fast path reads only the typed-array columns.
  *
  * Interning. The slow path describes a composite in a small Int32Array (`CompositeFields`: the
- * COMP_* slots below) plus its decision words: two per layer that decided on the way
- * ((port << 12) | (layer << 1) | direction, then rule index + 1, 0 for the layer default). The
- * same fields and decisions always get the same id, found through a hash of the words with no
+ * COMP_* slots below) plus its decision words: one per layer that decided on the way, the id of
+ * the decision's text in `DecisionTexts` ("web OUT ACL_ENDPOINT_LAYER: web-no-smtp block"), which
+ * the engine looks up once per policy generation and (port, layer, direction, rule). The same
+ * fields and decisions always get the same id, found through a hash of the words with no
  * allocation; only a new composite makes its strings (pcapng comment, trace text), through the
- * `CompositeDescriber` the caller passes. The table therefore stays as small as the number of
- * distinct decisions (bounded by rules x ports, not by flows), and the cost of a new flow does not
- * include building text.
+ * `CompositeDescriber` the caller passes. A composite carries no policy generation (the flow
+ * entry does): the same decision under a new generation is the same composite, so policy updates
+ * do not grow the table. It stays as small as the number of distinct decisions (bounded by rules
+ * x ports, not by flows or updates), and the cost of a new flow does not include building text.
+ *
+ * Per-flow parameters (a NAT port, an LB backend, a tunnel) are not in a composite: they live in
+ * the flow table's state words by handle (flow/table.ts `states`), and a composite's `perFlow`
+ * bits say which of them the rewrite applies (none yet: the NAT and load-balancer issues add
+ * them).
  *
  * Columns (index = composite id):
  *   verdicts     0 = forward, else the DropReasonId of the drop
@@ -45,8 +52,8 @@ export const COMP_DST_MAC_LO = 8;
 export const COMP_REVERSE = 9;
 /** Context of the description: the forward composite of a reverse one, or a NOTE_* for switch drops. */
 export const COMP_NOTE = 10;
-/** The policy generation it was decided under (decision words name that generation's rules). */
-export const COMP_GENERATION = 11;
+/** PERFLOW_* bits: which per-flow parameters (flow table state words) the rewrite applies. */
+export const COMP_PER_FLOW = 11;
 /** REWRITE_* bits: which of the address/port fields below a rewrite (NAT) action sets. */
 export const COMP_REWRITE = 12;
 /** New source / destination address: four words each (IPv4 in the first). */
@@ -87,6 +94,30 @@ export interface CompositeSpec {
   decisions: string[];
 }
 
+/**
+ * The texts of decisions (a layer's rule or default, as composites and traces show them), each
+ * with a small id that stays the same across policy generations: composites are interned by
+ * these ids, so an unchanged rule in a new generation gives the same composite.
+ */
+export class DecisionTexts {
+  readonly texts: string[] = [];
+  private readonly ids = new Map<string, number>();
+
+  id(text: string): number {
+    let id = this.ids.get(text);
+    if (id === undefined) {
+      id = this.texts.length;
+      this.texts.push(text);
+      this.ids.set(text, id);
+    }
+    return id;
+  }
+
+  get size(): number {
+    return this.texts.length;
+  }
+}
+
 export class CompositeTable {
   size = 0;
   verdicts: Uint8Array = new Uint8Array(64);
@@ -107,6 +138,7 @@ export class CompositeTable {
   newDport: Uint16Array = new Uint16Array(64);
   mssDeltas: Uint16Array = new Uint16Array(64);
   meters: Uint32Array = new Uint32Array(64);
+  perFlow: Uint8Array = new Uint8Array(64);
   /** 1 when the composite forwards with no transposition and no meter (the tx fast path). */
   plain: Uint8Array = new Uint8Array(64);
   /** The spec each id was made from (trace, comments). */
@@ -177,8 +209,9 @@ export class CompositeTable {
     this.newDport[id] = f[COMP_NEW_DPORT]!;
     this.mssDeltas[id] = f[COMP_MSS_DELTA]!;
     this.meters[id] = f[COMP_METERS]! >>> 0;
+    this.perFlow[id] = f[COMP_PER_FLOW]!;
     this.plain[id] =
-      f[COMP_VERDICT] === 0 && f[COMP_VLAN_OP] === VLAN_OP_NONE && f[COMP_MAC_OPS] === 0 && f[COMP_REWRITE] === 0 && f[COMP_MSS_DELTA] === 0 && f[COMP_METERS] === 0 ? 1 : 0;
+      f[COMP_VERDICT] === 0 && f[COMP_VLAN_OP] === VLAN_OP_NONE && f[COMP_MAC_OPS] === 0 && f[COMP_REWRITE] === 0 && f[COMP_MSS_DELTA] === 0 && f[COMP_METERS] === 0 && f[COMP_PER_FLOW] === 0 ? 1 : 0;
     const decisions = describer.describeComposite(f, dec, decCount);
     this.specs.push({
       verdict: f[COMP_VERDICT]!,
@@ -212,6 +245,7 @@ export class CompositeTable {
     this.newDport = grown(this.newDport, new Uint16Array(n));
     this.mssDeltas = grown(this.mssDeltas, new Uint16Array(n));
     this.meters = grown(this.meters, new Uint32Array(n));
+    this.perFlow = grown(this.perFlow, new Uint8Array(n));
     this.plain = grown(this.plain, new Uint8Array(n));
     this.fields = grown(this.fields, new Int32Array(n * COMP_FIELDS));
     this.decStart = grown(this.decStart, new Int32Array(n));

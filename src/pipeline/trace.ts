@@ -20,7 +20,6 @@ import type { LayerTrace } from '../vfp/interp.js';
 import { DIR_OUT } from '../vfp/model.js';
 import type { DirectionId } from '../vfp/model.js';
 import type { CompositeTable } from './composite.js';
-import type { IngressMap } from './engine.js';
 import type { Policy } from './policy.js';
 
 export interface GroupStep {
@@ -67,6 +66,8 @@ export interface PacketTrace {
 }
 
 const GENERATED_KINDS = ['', 'arp-reply', 'echo-reply'];
+/** The words for ingress.ts's INGRESS_* rules, by value. */
+const INGRESS_RULES = ['capture interface name', '--ingress', 'source MAC', 'default (first uplink)', 'none', 'host answer'];
 
 export class Tracer {
   /** Finished traces, in order; the caller drains it. */
@@ -78,18 +79,11 @@ export class Tracer {
     this.policy = policy;
   }
 
-  begin(batch: FrameBatch, i: number, port: number, generated: number, ingress: IngressMap): void {
+  /** A frame enters on `port`, chosen by rule `how` (INGRESS_* of ingress.ts: the rule the engine applied). */
+  begin(batch: FrameBatch, i: number, port: number, generated: number, how: number): void {
     this.finish();
     const names = this.policy().portNames;
-    let by: string;
-    if (generated !== 0) by = 'host answer';
-    else {
-      const src = batch.sources[i]!;
-      if (src < ingress.byInterface.length && ingress.byInterface[src]! >= 0) by = 'capture interface name';
-      else if (ingress.forced >= 0) by = '--ingress';
-      else if (port >= 0 && port !== this.policy().firstUplink) by = 'source MAC';
-      else by = port >= 0 ? 'default (first uplink)' : 'none';
-    }
+    const by = generated !== 0 ? 'host answer' : (INGRESS_RULES[how] ?? 'none');
     this.current = {
       n: batch.numbers[i]!,
       ingress: { port: port >= 0 ? names[port]! : '(none)', by },

@@ -162,12 +162,6 @@ export class VSwitch {
     this.floodCache.set(key, list);
     return list;
   }
-
-  /** The VLAN id a frame from `ingress` carries when it leaves through `egress` (0 = untagged), given it arrived with `vid`. */
-  egressVlan(ingress: number, egress: number, vid: number): number {
-    if (this.kinds[egress] === PORT_KIND_UPLINK) return this.kinds[ingress] === PORT_KIND_UPLINK ? vid : this.vlans[ingress]!;
-    return 0;
-  }
 }
 
 function macSlot(hi: number, lo: number): number {

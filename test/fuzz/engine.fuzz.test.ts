@@ -12,6 +12,7 @@ import { loadTopology } from '../../src/config/topology.js';
 import { FrameBatch } from '../../src/frame/batch.js';
 import { Engine } from '../../src/pipeline/engine.js';
 import type { FrameSink, IngressMap } from '../../src/pipeline/engine.js';
+import { EMIT_FORWARD } from '../../src/pipeline/output.js';
 import { compilePolicy } from '../../src/pipeline/policy.js';
 import { buildFrame } from '../../src/synth/frame.js';
 import { NAT_HOST_SCRIPT, TRANSPARENT_SCRIPT } from '../../src/synth/transparent.js';
@@ -33,11 +34,14 @@ describe('fuzz: mutated frames through the engine', () => {
       // long as the frame they answer, or 60 bytes for an ARP reply).
       const inputLengths = new Map<number, number>();
       const sink: FrameSink = {
-        forward(_p, _i, _d, _o, len, _w, _s, _n, num) {
-          emitted++;
-          maxGrowth = Math.max(maxGrowth, len - Math.max(60, inputLengths.get(num) ?? 0));
+        emit(out) {
+          for (let j = 0; j < out.count; j++) {
+            if (out.kinds[j] !== EMIT_FORWARD) continue;
+            emitted++;
+            const num = out.input!.numbers[out.frames[j]!]!;
+            maxGrowth = Math.max(maxGrowth, out.lengths[j]! - Math.max(60, inputLengths.get(num) ?? 0));
+          }
         },
-        drop() {},
       };
       const batch = new FrameBatch(64, new Uint8Array(64 * 2100));
       const map: IngressMap = { byInterface: new Int32Array(0), forced: -1 };

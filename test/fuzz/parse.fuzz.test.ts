@@ -100,7 +100,7 @@ function mutate(rng: Prng, seed: Uint8Array, dst: Uint8Array, at: number): numbe
 }
 
 const OFFSET_COLUMNS = ['ethTypeOffsets', 'l3Offsets', 'l4Offsets', 'innerL2Offsets', 'innerL3Offsets', 'innerL4Offsets', 'l3Ends'] as const;
-const ALL_COLUMNS = ['errors', 'flags', 'vlanCounts', 'innerVlanCounts', ...OFFSET_COLUMNS, 'hashes', 'verdicts', 'actions'] as const;
+const ALL_COLUMNS = ['errors', 'flags', 'vlanCounts', 'innerVlanCounts', ...OFFSET_COLUMNS, 'hashes'] as const;
 
 function snapshot(b: FrameBatch): Map<string, number[]> {
   const m = new Map<string, number[]>();

@@ -6,6 +6,8 @@ import { loadTopology } from '../../src/config/topology.js';
 import { FrameBatch } from '../../src/frame/batch.js';
 import { Engine } from '../../src/pipeline/engine.js';
 import type { EngineOptions, FrameSink, IngressMap } from '../../src/pipeline/engine.js';
+import { EMIT_FORWARD } from '../../src/pipeline/output.js';
+import type { EmitBatch } from '../../src/pipeline/output.js';
 import { compilePolicy } from '../../src/pipeline/policy.js';
 import type { Policy, PolicyOptions } from '../../src/pipeline/policy.js';
 import { buildFrame } from '../../src/synth/frame.js';
@@ -43,11 +45,19 @@ export interface Out {
 export class RecordingSink implements FrameSink {
   readonly outs: Out[] = [];
   constructor(private readonly names: () => readonly string[]) {}
-  forward(port: number, ingress: number, d: Uint8Array, o: number, len: number, wire: number, _s: number, _ns: number, number: number, _c: number, hit: boolean, generated: number): void {
-    this.outs.push({ kind: 'forward', port: this.names()[port]!, from: this.names()[ingress]!, number, hit, generated, bytes: d.slice(o, o + len), wireLength: wire });
-  }
-  drop(port: number, d: Uint8Array, o: number, len: number, wire: number, _s: number, _ns: number, number: number, reason: number, _c: number, hit: boolean, generated: number): void {
-    this.outs.push({ kind: 'drop', port: this.names()[port] ?? '-', from: this.names()[port] ?? '-', number, reason: DROP_REASONS[reason], hit, generated, bytes: d.slice(o, o + len), wireLength: wire });
+  emit(out: EmitBatch): void {
+    const names = this.names();
+    const input = out.input!;
+    for (let j = 0; j < out.count; j++) {
+      const d = out.dataOf(j);
+      const o = out.offsets[j]!;
+      const bytes = d.slice(o, o + out.lengths[j]!);
+      const number = input.numbers[out.frames[j]!]!;
+      const port = out.ports[j]!;
+      const common = { number, hit: out.hits[j] === 1, generated: out.generated[j]!, bytes, wireLength: out.wireLengths[j]! };
+      if (out.kinds[j] === EMIT_FORWARD) this.outs.push({ kind: 'forward', port: names[port]!, from: names[out.ingress[j]!]!, ...common });
+      else this.outs.push({ kind: 'drop', port: names[port] ?? '-', from: names[port] ?? '-', reason: DROP_REASONS[out.reasons[j]!], ...common });
+    }
   }
 }
 

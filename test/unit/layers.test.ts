@@ -24,7 +24,7 @@ const LAYERS: Record<string, number> = {
   action: 3,
   vfp: 4,
   flow: 4,
-  nat: 4,
+  nat: 4.5, // WinNAT: its sessions live in flow/'s entries and state words
   switch: 4,
   pipeline: 5,
   shard: 6,

@@ -11,15 +11,17 @@
  * --trace prints the per-packet explanation of `vfp trace` for every packet first.
  */
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import { UsageError } from '../../base/errors.js';
 import { TextOut } from '../../io/text-out.js';
 import { Engine } from '../../pipeline/engine.js';
 import type { FrameSink } from '../../pipeline/engine.js';
 import { formatTrace, Tracer } from '../../pipeline/trace.js';
 import { intOption } from '../options.js';
-import { addPipelineOptions, parseUpdates, engineOptionsFrom, formatSummary, IngressResolver, loadPolicy, NullSink, PcapngSink, portByName, replayCapture, SplitSink, summarize } from '../replay-common.js';
+import { COMMENT_MODES, addPipelineOptions, parseUpdates, engineOptionsFrom, formatSummary, IngressResolver, loadPolicy, NullSink, PcapngSink, portByName, replayCapture, SplitSink, summarize } from '../replay-common.js';
 import { Progress } from '../progress.js';
 import { statSizeOrZero } from '../../io/stat.js';
+import type { CommentMode } from '../replay-common.js';
 
 interface ReplayOptions {
   config: string;
@@ -39,6 +41,7 @@ interface ReplayOptions {
   whenFull?: string;
   codegen: boolean;
   progress: boolean;
+  comments: CommentMode;
 }
 
 export function registerReplay(program: Command): void {
@@ -50,6 +53,7 @@ export function registerReplay(program: Command): void {
     .option('--out <file>', 'write the output frames: pcapng, one interface per port, a verdict comment per packet')
     .option('--split', 'with --out: one classic pcap per port (OUT.<port>.pcap), forwarded frames only')
     .option('--no-drops', 'with --out: leave dropped frames out of the pcapng')
+    .addOption(new Option('--comments <what>', 'with --out (pcapng): each packet\'s comment holds nothing, the verdict line, or the verdict and the rules that decided').choices(COMMENT_MODES).default('full'))
     .option('--workers <n>', 'worker threads (replay runs on one until sharding lands)', intOption('--workers', 1, 64), 1)
     .option('--json', 'print the summary as one JSON object')
     .option('--trace', 'print the per-packet trace (as vfp trace) before the summary')
@@ -80,7 +84,7 @@ function runReplay(input: string, opts: ReplayOptions): void {
   // With --out - the capture goes to standard output, so the text goes to standard error.
   const text = new TextOut(opts.out === '-' ? 2 : 1);
   let sink: FrameSink & { close?: () => void } = new NullSink();
-  if (opts.out) sink = opts.split ? new SplitSink(opts.out, policy) : new PcapngSink(opts.out, policy, engine, opts.drops);
+  if (opts.out) sink = opts.split ? new SplitSink(opts.out, policy) : new PcapngSink(opts.out, policy, engine, opts.drops, opts.comments);
   let tracer: Tracer | null = null;
   if (opts.trace) {
     tracer = new Tracer(() => engine.policy);

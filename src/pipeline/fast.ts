@@ -1,0 +1,90 @@
+/**
+ * Stage `fast`: one batched probe of the flow table for every frame ingress listed
+ * (`lookupMany`: the cache misses of the batch overlap), then the hits. A hit is a live entry of
+ * the current policy generation whose destination-MAC digest is the frame's: the frame takes the
+ * entry's composite (`comps`, NEXT_TX) and is counted on the flow (`touch`).
+ *
+ * Frame order. A batch gives exactly what frame-by-frame processing gives, so hits are decided
+ * here only up to the first frame that needs the slow path, goes to a host vNIC (the host's answer
+ * goes through the table too) or carries a RST (it cuts its pair): that slow path, answer or cut
+ * may install, replace, evict or kill entries later frames found. The frames after it stay
+ * NEXT_SLOW with `deferred` set, and the slow path looks each up again in order (their lines are
+ * in the cache from the probe). A frame whose entry looked expired to the probe (FLOW_RECHECK) is
+ * looked up again here, after the touches of the frames before it; if that removes the entry, it
+ * is a miss and ends the hits too.
+ */
+import { FLOW_KEY_WORDS } from '../frame/batch.js';
+import type { FrameBatch } from '../frame/batch.js';
+import { keyedTcpFlags, macHash } from '../flow/keys.js';
+import { FLOW_RECHECK, TCP_FLAG_RST } from '../flow/table.js';
+import { PORT_KIND_VNIC } from '../switch/vswitch.js';
+import { C_HITS, C_STALE, NEXT_TX } from './state.js';
+import type { ShardState } from './state.js';
+
+/** Run the stage over the probe list ingress made. */
+export function fastStage(st: ShardState, batch: FrameBatch): void {
+  const cols = st.cols;
+  const probeCount = cols.probeCount;
+  if (probeCount === 0) return;
+  const flows = st.flows;
+  const gen = st.policy.generation;
+  const kinds = st.policy.vswitch.kinds;
+  const egressOf = st.composites.egress;
+  const tracer = st.tracer;
+  const probe = cols.probe;
+  const found = cols.found;
+  const times = cols.times;
+  const tHashes = cols.tableHashes;
+  const next = cols.next;
+  const comps = cols.comps;
+  const hitCol = cols.hits;
+  const keys = batch.keys;
+  const offsets = batch.offsets;
+  const lengths = batch.lengths;
+  const l4Offsets = batch.l4Offsets;
+  const innerL4Offsets = batch.innerL4Offsets;
+  const d = batch.data;
+  const v = batch.view;
+  flows.lookupMany(keys, probe, probeCount, tHashes, times, found);
+  let hits = 0;
+  let deferFrom = probeCount;
+  for (let j = 0; j < probeCount; j++) {
+    const i = probe[j]!;
+    let e = found[i]!;
+    if (e === FLOW_RECHECK) {
+      e = flows.lookupAgain(keys, i * FLOW_KEY_WORDS, tHashes[i]!, times[i]!, e);
+      found[i] = e;
+    }
+    if (e < 0) {
+      if (tracer) tracer.flowMiss(gen);
+      deferFrom = j + 1;
+      break;
+    }
+    const o = offsets[i]!;
+    if (flows.generationOf(e) === gen && flows.userDataOf(e) === macHash((d[o]! << 8) | d[o + 1]!, v.getUint32(o + 2))) {
+      const c = flows.actionOf(e);
+      const tcp = keyedTcpFlags(keys, i, innerL4Offsets, l4Offsets, d, o + lengths[i]!);
+      flows.touch(e, times[i]!, lengths[i]!, tcp);
+      comps[i] = c;
+      hitCol[i] = 1;
+      next[i] = NEXT_TX;
+      hits++;
+      if (tracer) tracer.flowHit(e, flows, st.composites, c);
+      const egress = egressOf[c]!;
+      if ((tcp & TCP_FLAG_RST) !== 0 || (egress >= 0 && kinds[egress] === PORT_KIND_VNIC)) {
+        deferFrom = j + 1;
+        break;
+      }
+      continue;
+    }
+    const stale = flows.generationOf(e) !== gen;
+    if (stale) st.counters[C_STALE]++;
+    if (tracer) tracer.flowStale(e, flows, stale);
+    deferFrom = j + 1;
+    break;
+  }
+  const deferred = cols.deferred;
+  for (let j = deferFrom; j < probeCount; j++) deferred[probe[j]!] = 1;
+  cols.slowCount -= hits;
+  st.counters[C_HITS] += hits;
+}

@@ -1,0 +1,115 @@
+/**
+ * Stage `ingress`: each frame of a parsed batch gets its ingress port (the `ports` column, and the
+ * high half of key word KEY_PORT_ETHERTYPE, so the same 5-tuple on two ports is two flows) and
+ * its first `next`: NEXT_DROP for a frame with no port or a parse error (the reason in `reasons`),
+ * else NEXT_SLOW; unicast IP frames are also listed for the flow probe with their table hash and
+ * packet time.
+ *
+ * The port of an input frame: the capture interface's port when the interface names one; else
+ * the forced port (`--ingress`); else the port owning the source MAC; else the first uplink.
+ * `ingressReason` says which of these applied (the tracer reports the same rule). Recirculated
+ * frames (generated) keep the port their producer wrote.
+ */
+import { DropReasonId, parseErrorDropReason } from '../base/reasons.js';
+import { FLOW_KEY_WORDS, KEY_PORT_ETHERTYPE, KEY_PROTO, L3_KIND_IPV4, L3_KIND_IPV6, keyKind, keyWithPort } from '../frame/batch.js';
+import type { FrameBatch } from '../frame/batch.js';
+import { tableHash } from '../flow/keys.js';
+import { C_IN, COMP_NONE, NEXT_DROP, NEXT_SLOW } from './state.js';
+import type { IngressMap, ShardState } from './state.js';
+
+export const INGRESS_BY_INTERFACE = 0;
+export const INGRESS_FORCED = 1;
+export const INGRESS_BY_MAC = 2;
+export const INGRESS_FIRST_UPLINK = 3;
+export const INGRESS_NONE = 4;
+export const INGRESS_RECIRCULATED = 5;
+
+/**
+ * How the ingress port of frame i (of an input batch) is chosen, and which port (`out[0]`):
+ * INGRESS_* above. The one rule, shared by the stage and the tracer.
+ */
+export function resolveIngress(st: ShardState, batch: FrameBatch, i: number, ingress: IngressMap): number {
+  const src = batch.sources[i]!;
+  const byInterface = ingress.byInterface;
+  let port = src < byInterface.length ? byInterface[src]! : -1;
+  if (port >= 0) return encode(port, INGRESS_BY_INTERFACE);
+  if (ingress.forced >= 0) return encode(ingress.forced, INGRESS_FORCED);
+  if (batch.lengths[i]! >= 12) {
+    const d = batch.data;
+    const o = batch.offsets[i]!;
+    port = st.policy.vswitch.portOfMac((d[o + 6]! << 8) | d[o + 7]!, batch.view.getUint32(o + 8));
+    if (port >= 0) return encode(port, INGRESS_BY_MAC);
+  }
+  const first = st.policy.firstUplink;
+  return first >= 0 ? encode(first, INGRESS_FIRST_UPLINK) : encode(0, INGRESS_NONE);
+}
+
+function encode(port: number, how: number): number {
+  return (port << 3) | how;
+}
+
+/** Run the stage on frames [0, batch.count); `generated` is 0 for input frames. Returns the frames listed for the probe. */
+export function ingressStage(st: ShardState, batch: FrameBatch, ingress: IngressMap, generated: number): number {
+  const n = batch.count;
+  const cols = st.cols;
+  const next = cols.next;
+  const comps = cols.comps;
+  const reasons = cols.reasons;
+  const hits = cols.hits;
+  const probe = cols.probe;
+  const tHashes = cols.tableHashes;
+  const times = cols.times;
+  const keys = batch.keys;
+  const hashes = batch.hashes;
+  const errors = batch.errors;
+  const offsets = batch.offsets;
+  const ports = batch.ports;
+  const seconds = batch.timestampSeconds;
+  const nanos = batch.timestampNanos;
+  const d = batch.data;
+  const portRx = st.portRx;
+  const tracer = st.tracer;
+  let probeCount = 0;
+  let slow = 0;
+  if (generated === 0) st.counters[C_IN] += n;
+  for (let i = 0; i < n; i++) {
+    const k = i * FLOW_KEY_WORDS;
+    let port: number;
+    let how = INGRESS_RECIRCULATED;
+    if (generated !== 0) port = ports[i]!;
+    else {
+      const r = resolveIngress(st, batch, i, ingress);
+      how = r & 7;
+      port = how === INGRESS_NONE ? -1 : r >>> 3;
+      ports[i] = port < 0 ? 0 : port;
+    }
+    hits[i] = 0;
+    if (tracer) tracer.begin(batch, i, port, generated !== 0 ? st.recirculatedKinds[i]! : 0, how);
+    if (port < 0) {
+      next[i] = NEXT_DROP;
+      comps[i] = COMP_NONE;
+      reasons[i] = DropReasonId['unknown-port'];
+      continue;
+    }
+    if (generated === 0) portRx[port]!++;
+    keys[k + KEY_PORT_ETHERTYPE] = keyWithPort(keys[k + KEY_PORT_ETHERTYPE]!, port);
+    const err = errors[i]!;
+    if (err !== 0) {
+      next[i] = NEXT_DROP;
+      comps[i] = COMP_NONE;
+      reasons[i] = parseErrorDropReason(err);
+      if (tracer) tracer.parseError(err);
+      continue;
+    }
+    next[i] = NEXT_SLOW;
+    slow++;
+    const kind = keyKind(keys[k + KEY_PROTO]!);
+    if ((kind !== L3_KIND_IPV4 && kind !== L3_KIND_IPV6) || (d[offsets[i]!]! & 0x01) !== 0) continue; // not cached: the slow path
+    tHashes[i] = tableHash(hashes[i]!, port);
+    times[i] = seconds[i]! + nanos[i]! * 1e-9;
+    probe[probeCount++] = i;
+  }
+  cols.slowCount = slow;
+  cols.probeCount = probeCount;
+  return probeCount;
+}
