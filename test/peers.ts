@@ -21,7 +21,7 @@ export type Peer = 'tshark' | 'capinfos' | 'tcpdump';
 /** What to install for each peer (Debian/Ubuntu package names). */
 const INSTALL: Record<Peer, string> = {
   tshark: 'apt-get install tshark',
-  capinfos: 'apt-get install tshark (capinfos comes with it, in wireshark-common)',
+  capinfos: 'apt-get install wireshark-common (tshark brings it)',
   tcpdump: 'apt-get install tcpdump',
 };
 

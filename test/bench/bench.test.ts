@@ -1,6 +1,7 @@
 /**
  * Smoke test of the `vfp bench` harness: it runs, counts every generated frame, and reports the
  * documented shape. No timing assertions: throughput targets live in the benchmark, not in tests.
+ * The tcpdump peer is checked when tcpdump is installed (required under CI: test/peers.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { BENCH_SCENARIOS, formatReport, runBench } from '../../bench/suite.js';
 import { benchAcls, runAclHit, runAclMiss } from '../../bench/acl.js';
 import type { BenchReport } from '../../bench/suite.js';
 import { memoryProbe } from '../../bench/memprobe.js';
+import { itWith, peerPath } from '../peers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const VFP = join(ROOT, 'dist/src/cli/main.js');
@@ -83,6 +85,17 @@ describe('bench harness', () => {
     const text = formatReport(report);
     expect(text).toMatch(/^Actual: 20000 packets \(1200000 bytes\) parsed in [\d.]+ seconds$/m);
     expect(text).toMatch(/^Rated: [\d.]+ Bps, [\d.]+ Mbps, [\d.]+ pps$/m);
+  });
+
+  itWith('tcpdump', 'the parse scenario times tcpdump -r IN -w /dev/null on the same file, side by side', async () => {
+    const report = await runBench({ json: true, workers: 1, packets: PACKETS, runs: 1, filter: /^parse$/, out: sink().stream });
+    checkShape(report, 1);
+    expect(report.tcpdump?.packets).toBe(PACKETS);
+    expect(report.tcpdump?.command).toMatch(/ -w \/dev\/null$/);
+    expect(report.tcpdump?.command.startsWith(`${peerPath('tcpdump')} -r `)).toBe(true);
+    expect(report.ratio).toBeGreaterThan(0);
+    expect(report.ratioMemory).toBeGreaterThan(0);
+    expect(formatReport(report)).toMatch(/^ours \/ tcpdump \(pps\): [\d.]+x from the page cache, [\d.]+x from memory$/m);
   });
 
   it('the report speaks of tcpdump only when the parse scenario ran (tcpdump is its peer)', () => {
