@@ -121,7 +121,8 @@ describe('bench harness', () => {
     await expect(runBench({ json: true, workers: 1, packets: PACKETS, filter: /^nope$/, out: sink().stream })).rejects.toThrow(/no benchmark scenario/);
   });
 
-  it.runIf(existsSync(VFP))('`vfp bench --workers 2` (built dist/) splits the capture across worker threads', () => {
+  it('`vfp bench --workers 2` (built dist/) splits the capture across worker threads', () => {
+    if (!existsSync(VFP)) throw new Error('dist/ is not built: run `npm run build` (npm test does it in pretest)');
     const r = spawnSync(process.execPath, [VFP, 'bench', '--json', '--workers', '2', '--filter', '^parse$', '--packets', String(PACKETS)], { encoding: 'utf8', cwd: ROOT });
     expect(r.status, r.stderr).toBe(0);
     checkShape(JSON.parse(r.stdout) as BenchReport, 2);
