@@ -1,7 +1,7 @@
 /**
  * The CLI contract of replay, trace and compile on the built binary: outputs, exit codes (0 ok, 1
  * runtime, 2 usage / config / input), one clean error line naming the file and JSON path, the
- * DESIGN.md `replay --json` schema, --split, --update, --ingress, and the output pcapng read back
+ * `replay --json` schema, --split, --update, --ingress, and the output pcapng read back
  * by tshark (interfaces named after ports, comments filterable): those need tshark, skip when it is
  * not installed and fail under CI (test/peers.ts).
  */
@@ -33,7 +33,7 @@ function oneCleanLine(stderr: string): string {
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'vfp-cli-'));
 
 describe('vfp replay', () => {
-  it('prints the DESIGN.md JSON summary: every fixed key, in = out + dropped', () => {
+  it('prints the JSON summary: every fixed key, in = out + dropped', () => {
     const r = vfp(['replay', CAP, '--config', TOPO, '--json']);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as Record<string, any>;
