@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // The default `forks` pool is kept on purpose: native addons (nan-based ones in particular)
-// fail to load twice in one process under the `threads` pool. See ECOSYSTEM.md §3.6.
+// fail to load twice in one process under the `threads` pool.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

@@ -15,8 +15,8 @@
  *   near-miss  inside a random rule's prefix with a port no rule of that prefix has (the
  *              candidate bucket is found and its rules checked: the index's worst case here)
  *
- * Every iteration classifies a batch of 1,024 packets (tinybench's timer saturates below ~100 ns,
- * ECOSYSTEM.md §3.4); figures are ns per packet, from the mean and from the median batch. Results
+ * Every iteration classifies a batch of 1,024 packets (tinybench's timer saturates below ~100 ns);
+ * figures are ns per packet, from the mean and from the median batch. Results
  * fold into a printed sink. The first table is the compile cost per layer size (lowering and
  * code generation, including building the index).
  */

@@ -6,7 +6,7 @@
  *   npm run bench:micro -- 'parse'   # those whose name matches the regex
  *
  * Every iteration processes a whole batch of 1,024 frames, because tinybench's timer saturates
- * below ~100 ns (ECOSYSTEM.md §3.4): a per-frame iteration would measure the clock. Figures are
+ * below ~100 ns: a per-frame iteration would measure the clock. Figures are
  * reported per frame (ns/frame = mean iteration time / 1,024) and as Mpps. Every result is
  * folded into a sink that is printed at the end, so the JIT cannot drop the work.
  *

@@ -1,5 +1,5 @@
 /**
- * The house "round trip at offset" placements (STYLE.md lesson 12): the same frame at offset 0 of
+ * The "round trip at offset" placements: the same frame at offset 0 of
  * an array of exactly its size (a DataView read past the end throws), inside a larger slab at an
  * odd offset with canary bytes around it, and inside a Buffer from Node's shared pool (non-zero
  * byteOffset). Also a one-frame parse through parse/ for checking results the way the engine

@@ -79,7 +79,7 @@ describe.each(PLACEMENTS)('VLAN push/pop, source %s', (where) => {
     if (p.o < 4) expect(vlanPushInPlace(p.d, p.v, p.o, p.o + size, 1, 0)).toBe(-1);
     expect(vlanPushInPlace(p.d, p.v, p.o + 4, p.o + 4 + 13, 1, 0)).toBe(-1); // shorter than an Ethernet header
     const small = new Uint8Array(size + 3);
-    expect(vlanPushCopy(p.d, p.v, p.o, p.o + size, small, new DataView(small.buffer), 0, small.length)).toBe(-1);
+    expect(vlanPushCopy(p.d, p.v, p.o, p.o + size, small, new DataView(small.buffer), 0, small.length, 1, 0)).toBe(-1);
     expect(small.every((x) => x === 0)).toBe(true);
     expect(Uint8Array.from(p.d)).toEqual(before);
   });

@@ -1,6 +1,7 @@
 /**
  * Smoke test of the `vfp bench` harness: it runs, counts every generated frame, and reports the
  * documented shape. No timing assertions: throughput targets live in the benchmark, not in tests.
+ * The tcpdump peer is checked when tcpdump is installed (required under CI: test/peers.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { BENCH_SCENARIOS, formatReport, runBench } from '../../bench/suite.js';
 import { benchAcls, runAclHit, runAclMiss } from '../../bench/acl.js';
 import type { BenchReport } from '../../bench/suite.js';
 import { memoryProbe } from '../../bench/memprobe.js';
+import { itWith, peerPath } from '../peers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const VFP = join(ROOT, 'dist/src/cli/main.js');
@@ -85,6 +87,17 @@ describe('bench harness', () => {
     expect(text).toMatch(/^Rated: [\d.]+ Bps, [\d.]+ Mbps, [\d.]+ pps$/m);
   });
 
+  itWith('tcpdump', 'the parse scenario times tcpdump -r IN -w /dev/null on the same file, side by side', async () => {
+    const report = await runBench({ json: true, workers: 1, packets: PACKETS, runs: 1, filter: /^parse$/, out: sink().stream });
+    checkShape(report, 1);
+    expect(report.tcpdump?.packets).toBe(PACKETS);
+    expect(report.tcpdump?.command).toMatch(/ -w \/dev\/null$/);
+    expect(report.tcpdump?.command.startsWith(`${peerPath('tcpdump')} -r `)).toBe(true);
+    expect(report.ratio).toBeGreaterThan(0);
+    expect(report.ratioMemory).toBeGreaterThan(0);
+    expect(formatReport(report)).toMatch(/^ours \/ tcpdump \(pps\): [\d.]+x from the page cache, [\d.]+x from memory$/m);
+  });
+
   it('the report speaks of tcpdump only when the parse scenario ran (tcpdump is its peer)', () => {
     const machine = { cpus: 2, model: 'x', node: 'v20', platform: 'linux-x64' };
     const scenario = { name: 'acl-hit', description: '', mode: '64k flows', workers: 1, packets: 10, bytes: 600, seconds: 1, mpps: 0, gbps: 0, lineGbps: 0, nsPerPacket: 1, peakRssMiB: 1, checksum: 0 };
@@ -108,7 +121,8 @@ describe('bench harness', () => {
     await expect(runBench({ json: true, workers: 1, packets: PACKETS, filter: /^nope$/, out: sink().stream })).rejects.toThrow(/no benchmark scenario/);
   });
 
-  it.runIf(existsSync(VFP))('`vfp bench --workers 2` (built dist/) splits the capture across worker threads', () => {
+  it('`vfp bench --workers 2` (built dist/) splits the capture across worker threads', () => {
+    if (!existsSync(VFP)) throw new Error('dist/ is not built: run `npm run build` (npm test does it in pretest)');
     const r = spawnSync(process.execPath, [VFP, 'bench', '--json', '--workers', '2', '--filter', '^parse$', '--packets', String(PACKETS)], { encoding: 'utf8', cwd: ROOT });
     expect(r.status, r.stderr).toBe(0);
     checkShape(JSON.parse(r.stdout) as BenchReport, 2);

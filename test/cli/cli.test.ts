@@ -1,5 +1,5 @@
 /**
- * The CLI contract (DESIGN.md) on the built `vfp` binary: exit codes, one clear line on stderr,
+ * The CLI contract on the built `vfp` binary: exit codes, one clear line on stderr,
  * no stack traces, --help everywhere, `-` for stdin, a closed pipe is not an error.
  * `npm test` builds dist/ first (pretest).
  */

@@ -1,13 +1,13 @@
 /**
  * `vfp validate` on the built binary (dist/src/cli/main.js): output lines, --json, exit codes
- * (0 valid, 1 lint findings with --strict, 2 problems), stdin, UTF-16 files. Skipped until the
- * command is registered in cli/main.ts and dist/ is built (`npm test` builds it).
+ * (0 valid, 1 lint findings with --strict, 2 problems), stdin, UTF-16 files. `npm test` builds
+ * dist/ first (pretest).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const VFP = join(ROOT, 'dist/src/cli/main.js');
@@ -18,7 +18,6 @@ function vfp(args: string[], input?: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const registered = existsSync(VFP) && vfp(['validate', '--help']).code === 0;
 
 const BAD = JSON.stringify({
   host: { uplinks: [{ name: 'eth0', mac: 'zz' }] },
@@ -33,7 +32,11 @@ const LINTY = JSON.stringify({
 });
 
 describe('vfp validate (built binary)', () => {
-  it.skipIf(!registered)('a valid file: the ok line and its notes, exit 0', () => {
+  beforeAll(() => {
+    if (!existsSync(VFP)) throw new Error('dist/ is not built: run `npm run build` (npm test does it in pretest)');
+  });
+
+  it('a valid file: the ok line and its notes, exit 0', () => {
     const r = vfp(['validate', `${FIX}/spec-v2.json`]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
@@ -45,7 +48,7 @@ describe('vfp validate (built binary)', () => {
     ]);
   });
 
-  it.skipIf(!registered)('--json: one object with problems, lint, notes and counts', () => {
+  it('--json: one object with problems, lint, notes and counts', () => {
     const r = vfp(['validate', `${FIX}/spec-v1.json`, '--json']);
     expect(r.code).toBe(0);
     const o = JSON.parse(r.stdout);
@@ -53,7 +56,7 @@ describe('vfp validate (built binary)', () => {
     expect(o.notes).toContain('endpoints[0].Policies[0]: v1 policy NAT normalised to PortMapping');
   });
 
-  it.skipIf(!registered)('problems: one line each on stderr, exit 2; --json still prints the object', () => {
+  it('problems: one line each on stderr, exit 2; --json still prints the object', () => {
     const r = vfp(['validate', '-'], BAD);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -69,7 +72,7 @@ describe('vfp validate (built binary)', () => {
     expect(o.problems.map((p: { path: string }) => p.path)).toEqual(['host.uplinks[0].mac', 'endpoints[0].IpConfigurations[0].IpAddress', 'endpoints[0].Policies[0].Settings.ExternalPort']);
   });
 
-  it.skipIf(!registered)('lint findings: printed, exit 0; --strict exits 1', () => {
+  it('lint findings: printed, exit 0; --strict exits 1', () => {
     const r = vfp(['validate', '-'], LINTY);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
@@ -80,7 +83,7 @@ describe('vfp validate (built binary)', () => {
     expect(vfp(['validate', `${FIX}/spec-v2.json`, '--strict']).code).toBe(0);
   });
 
-  it.skipIf(!registered)('UTF-16LE export, depth-2 export, JSON syntax error, missing file', () => {
+  it('UTF-16LE export, depth-2 export, JSON syntax error, missing file', () => {
     expect(vfp(['validate', `${FIX}/ps51-v1.utf16le.json`]).code).toBe(0);
     const d = vfp(['validate', `${FIX}/depth2.json`]);
     expect(d.code).toBe(2);

@@ -15,6 +15,7 @@ import { FrameBatch } from '../../src/frame/batch.js';
 import { CaptureReader } from '../../src/io/reader.js';
 import { PcapngWriter, PcapWriter, EPB_INBOUND } from '../../src/io/writer.js';
 import { synthesize } from '../../src/synth/scenarios.js';
+import { describeWith } from '../peers.js';
 
 interface Frame {
   bytes: number[];
@@ -314,8 +315,7 @@ describe('link types turned into Ethernet', () => {
   });
 });
 
-const HAVE_TSHARK = spawnSync('sh', ['-c', 'command -v tshark'], { encoding: 'utf8' }).status === 0;
-describe.skipIf(!HAVE_TSHARK)('our output read by tshark (skipped when tshark is not installed)', () => {
+describeWith(['tshark', 'capinfos'], 'our output read by tshark and capinfos', () => {
   it('interface names, comments, flags and frames of a pcapng; a pcap', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vfp-io-'));
     const w = PcapngWriter.toFile(join(dir, 'out.pcapng'));

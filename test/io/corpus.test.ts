@@ -1,22 +1,17 @@
 /**
- * Robustness on the shared capture corpus (587 files from the tcpdump and libpcap test suites and
- * pcapng-test-generator, many malformed on purpose): every file is read to its end and every frame
- * parsed and described, with no exception other than a clean CaptureFormatError, in bounded time.
- * Record counts must equal the corpus manifest for every file read to the end. Skips, with a
- * message, when the corpus is not beside the repository.
+ * Robustness on the capture corpus in test/corpus/ (587 files from the tcpdump and libpcap test
+ * suites and pcapng-test-generator, many malformed on purpose): every file is read to its end and
+ * every frame parsed and described, with no exception other than a clean CaptureFormatError, in
+ * bounded time. Record counts must equal the corpus manifest for every file read to the end.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CaptureFormatError } from '../../src/base/errors.js';
 import { FrameBatch } from '../../src/frame/batch.js';
 import { CaptureReader } from '../../src/io/reader.js';
 import { parseBatch } from '../../src/parse/parse.js';
 import { describeFrame, formatFrameText } from '../../src/parse/describe.js';
+import { corpusManifest } from '../corpus.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CORPUS = [resolve(ROOT, '../shared/corpus'), '/work/shared/corpus'].find((p) => existsSync(join(p, 'manifest.tsv')));
 const PER_FILE_MS = 5000;
 
 /** Files that libpcap and tshark refuse too: invalid containers. */
@@ -28,9 +23,9 @@ const INVALID = new Set([
   'libpcap/shb-option-too-long.pcapng',
 ]);
 
-describe.skipIf(!CORPUS)('the shared corpus', () => {
+describe('the capture corpus', () => {
   it('every file is read without a crash or a hang; record counts match the manifest', () => {
-    const rows = readFileSync(join(CORPUS!, 'manifest.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+    const rows = corpusManifest();
     expect(rows.length).toBeGreaterThan(500);
     const batch = new FrameBatch(256);
     let full = 0;
@@ -42,9 +37,9 @@ describe.skipIf(!CORPUS)('the shared corpus', () => {
     const failed: string[] = [];
     const errors: string[] = [];
     const slow: string[] = [];
-    for (const [file, , packets] of rows) {
+    for (const { file, path, packets } of rows) {
       const t0 = performance.now();
-      const reader = CaptureReader.openFile(join(CORPUS!, file!));
+      const reader = CaptureReader.openFile(path);
       try {
         for (;;) {
           const n = reader.read(batch);
@@ -58,17 +53,17 @@ describe.skipIf(!CORPUS)('the shared corpus', () => {
           if (performance.now() - t0 > PER_FILE_MS) throw new Error('time limit');
         }
         full++;
-        if (String(reader.stats.records) !== packets) failed.push(`${file}: ${reader.stats.records} records, manifest says ${packets}`);
+        if (reader.stats.records !== packets) failed.push(`${file}: ${reader.stats.records} records, manifest says ${packets}`);
         if (reader.stats.skippedByLinkType.size > 0) skippedLinkType++;
         if (reader.stats.truncatedAtEnd) truncated++;
         if (reader.stats.caplenOverSnaplen > 0) overSnap++;
         if (reader.stats.badTimestampFraction > 0) badFraction++;
-        if (INVALID.has(file!)) failed.push(`${file}: expected to be refused as invalid`);
+        if (INVALID.has(file)) failed.push(`${file}: expected to be refused as invalid`);
       } catch (e) {
         if (e instanceof CaptureFormatError) {
-          errors.push(file!);
+          errors.push(file);
           expect(e.message).toMatch(/byte offset \d+: /);
-          if (!INVALID.has(file!)) failed.push(`${file}: ${e.message}`);
+          if (!INVALID.has(file)) failed.push(`${file}: ${e.message}`);
         } else {
           failed.push(`${file}: ${(e as Error).stack}`);
         }

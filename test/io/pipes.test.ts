@@ -1,24 +1,26 @@
 /**
  * Standard input and output: a capture read from a pipe ('-') gives the same frames as the file,
  * and a writer on a pipe whose reader goes away (`| head -c 100`) stops quietly. These run the
- * compiled modules in a child process (`npm test` builds first); they skip, with a message, when
- * dist/ has not been built.
+ * compiled modules in a child process (`npm test` builds dist/ first, in pretest).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PcapngWriter } from '../../src/io/writer.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST_READER = join(ROOT, 'dist/src/io/reader.js');
 const DIST_WRITER = join(ROOT, 'dist/src/io/writer.js');
 const DIST_BATCH = join(ROOT, 'dist/src/frame/batch.js');
-const BUILT = existsSync(DIST_READER) && existsSync(DIST_WRITER);
 
-describe.skipIf(!BUILT)('pipes (skipped when dist/ is not built: run `npm run build`)', () => {
+describe('pipes', () => {
+  beforeAll(() => {
+    if (![DIST_READER, DIST_WRITER, DIST_BATCH].every((f) => existsSync(f))) throw new Error('dist/ is not built: run `npm run build` (npm test does it in pretest)');
+  });
+
   it("reading '-' from a pipe gives the same frames as reading the file", () => {
     const w = PcapngWriter.toMemory();
     w.addInterface('a');

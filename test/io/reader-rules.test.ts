@@ -5,15 +5,16 @@
  * link-type conversion corner cases, chunk sizes below the minimum, and the corpus timestamp files.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaptureFormatError } from '../../src/base/errors.js';
 import { Prng } from '../../src/base/bytes.js';
 import { FrameBatch } from '../../src/frame/batch.js';
 import { CaptureReader } from '../../src/io/reader.js';
+import { CORPUS } from '../corpus.js';
+import { describeWith } from '../peers.js';
 
 // ---- little builders ---------------------------------------------------------------------------
 
@@ -397,12 +398,9 @@ describe('link-type conversion corner cases', () => {
 
 // ---- corpus timestamps -------------------------------------------------------------------------------
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CORPUS = [resolve(ROOT, '../shared/corpus'), '/work/shared/corpus'].find((p) => existsSync(join(p, 'manifest.tsv')));
-
-describe.skipIf(!CORPUS)('corpus timestamp files (skipped when the corpus is absent)', () => {
+describe('corpus timestamp files (test/corpus/)', () => {
   const times = (file: string) => {
-    const r = CaptureReader.openFile(join(CORPUS!, file));
+    const r = CaptureReader.openFile(join(CORPUS, file));
     const t = readAll(r).map((f) => `${f.sec}.${String(f.ns).padStart(9, '0')}`);
     r.close();
     return [t, r] as const;
@@ -437,8 +435,7 @@ describe.skipIf(!CORPUS)('corpus timestamp files (skipped when the corpus is abs
 
 // ---- tshark agrees with the length rule ------------------------------------------------------------
 
-const HAVE_TSHARK = spawnSync('sh', ['-c', 'command -v tshark'], { encoding: 'utf8' }).status === 0;
-describe.skipIf(!HAVE_TSHARK)('tshark also stops where we refuse (skipped when tshark is not installed)', () => {
+describeWith('tshark', 'tshark also stops where we refuse', () => {
   it('a pcapng block length that is not a multiple of 4', () => {
     const le = true;
     const good = [...shb(le), ...idb(le, 1), ...epb(le, 0, 0, 1, FRAME)];

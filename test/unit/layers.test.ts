@@ -1,5 +1,5 @@
 /**
- * The layering rule of DESIGN.md, checked on the source: a module imports only from modules in
+ * The layering rule, checked on the source: a module imports only from modules in
  * lower layers (or from itself); only io/ and native/ touch files and sockets; only shard/ and
  * cli/ know about worker threads. Adding a module means adding it to LAYERS here and to the
  * README's architecture table.
@@ -54,7 +54,7 @@ function importsOf(source: string): string[] {
 
 const moduleOf = (file: string): string => relative(SRC, file).split(sep)[0]!;
 
-describe('layering (DESIGN.md)', () => {
+describe('layering', () => {
   const files = walk(SRC);
 
   it('every src/ folder is a known layer module', () => {
