@@ -159,7 +159,7 @@ export class Engine {
     const st = this.state;
     const n = batch.count;
     ingressStage(st, batch, ingress, generated);
-    fastStage(st, batch);
+    fastStage(st, batch, generated);
     const cols = st.cols;
     const next = cols.next;
     const out = st.out;

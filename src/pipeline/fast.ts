@@ -12,17 +12,24 @@
  * in the cache from the probe). A frame whose entry looked expired to the probe (FLOW_RECHECK) is
  * looked up again here, after the touches of the frames before it; if that removes the entry, it
  * is a miss and ends the hits too.
+ *
+ * Plain hits leave at once. When every frame of an untraced input batch was probed, a hit whose
+ * composite drops, or forwards unchanged to a port that is not a host vNIC, is appended to the
+ * output vector here (NEXT_DONE), while its columns and record are in L1, until the first hit
+ * that needs a transposition (tx's work): no frame before an appended one is still waiting, so
+ * the output stays in frame order.
  */
 import { FLOW_KEY_WORDS } from '../frame/batch.js';
 import type { FrameBatch } from '../frame/batch.js';
 import { keyedTcpFlags, macHash } from '../flow/keys.js';
 import { FLOW_RECHECK, TCP_FLAG_RST } from '../flow/table.js';
 import { PORT_KIND_VNIC } from '../switch/vswitch.js';
-import { C_HITS, C_STALE, NEXT_TX } from './state.js';
+import { EMIT_DROP, EMIT_FORWARD, SLAB_INPUT } from './output.js';
+import { C_DROPPED, C_EMITTED, C_HITS, C_OUT, C_STALE, NEXT_DONE, NEXT_TX } from './state.js';
 import type { ShardState } from './state.js';
 
-/** Run the stage over the probe list ingress made. */
-export function fastStage(st: ShardState, batch: FrameBatch): void {
+/** Run the stage over the probe list ingress made (`generated` 0: an input batch). */
+export function fastStage(st: ShardState, batch: FrameBatch, generated: number): void {
   const cols = st.cols;
   const probeCount = cols.probeCount;
   if (probeCount === 0) return;
@@ -45,8 +52,18 @@ export function fastStage(st: ShardState, batch: FrameBatch): void {
   const innerL4Offsets = batch.innerL4Offsets;
   const d = batch.data;
   const v = batch.view;
+  const plainOf = st.composites.plain;
+  const out = st.out;
+  const portTx = st.portTx;
+  const ports = batch.ports;
+  const wireLengths = batch.wireLengths;
+  const verdicts = st.composites.verdicts;
+  const drops = st.drops;
+  let fused = tracer === null && generated === 0 && probeCount === batch.count;
   flows.lookupMany(keys, probe, probeCount, tHashes, times, found);
   let hits = 0;
+  let sent = 0;
+  let dropped = 0;
   let deferFrom = probeCount;
   for (let j = 0; j < probeCount; j++) {
     const i = probe[j]!;
@@ -63,18 +80,38 @@ export function fastStage(st: ShardState, batch: FrameBatch): void {
     const o = offsets[i]!;
     if (flows.generationOf(e) === gen && flows.userDataOf(e) === macHash((d[o]! << 8) | d[o + 1]!, v.getUint32(o + 2))) {
       const c = flows.actionOf(e);
-      const tcp = keyedTcpFlags(keys, i, innerL4Offsets, l4Offsets, d, o + lengths[i]!);
-      flows.touch(e, times[i]!, lengths[i]!, tcp);
+      const len = lengths[i]!;
+      const tcp = keyedTcpFlags(keys, i, innerL4Offsets, l4Offsets, d, o + len);
+      flows.touch(e, times[i]!, len, tcp);
       comps[i] = c;
       hitCol[i] = 1;
-      next[i] = NEXT_TX;
       hits++;
       if (tracer) tracer.flowHit(e, flows, st.composites, c);
       const egress = egressOf[c]!;
       if ((tcp & TCP_FLAG_RST) !== 0 || (egress >= 0 && kinds[egress] === PORT_KIND_VNIC)) {
+        next[i] = NEXT_TX;
         deferFrom = j + 1;
         break;
       }
+      if (fused) {
+        const reason = verdicts[c]!;
+        if (reason !== 0) {
+          next[i] = NEXT_DONE;
+          dropped++;
+          drops[reason]!++;
+          out.add(EMIT_DROP, i, ports[i]!, ports[i]!, SLAB_INPUT, o, len, wireLengths[i]!, c, reason, 1, 0);
+          continue;
+        }
+        if (plainOf[c] === 1) {
+          next[i] = NEXT_DONE;
+          sent++;
+          portTx[egress]!++;
+          out.add(EMIT_FORWARD, i, egress, ports[i]!, SLAB_INPUT, o, len, wireLengths[i]!, c, 0, 1, 0);
+          continue;
+        }
+        fused = false; // a transposition is tx's: the frames after it wait for it, in order
+      }
+      next[i] = NEXT_TX;
       continue;
     }
     const stale = flows.generationOf(e) !== gen;
@@ -86,5 +123,9 @@ export function fastStage(st: ShardState, batch: FrameBatch): void {
   const deferred = cols.deferred;
   for (let j = deferFrom; j < probeCount; j++) deferred[probe[j]!] = 1;
   cols.slowCount -= hits;
-  st.counters[C_HITS] += hits;
+  const counters = st.counters;
+  counters[C_HITS] += hits;
+  counters[C_OUT] += sent;
+  counters[C_EMITTED] += sent;
+  counters[C_DROPPED] += dropped;
 }

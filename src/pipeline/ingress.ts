@@ -72,19 +72,34 @@ export function ingressStage(st: ShardState, batch: FrameBatch, ingress: Ingress
   let probeCount = 0;
   let slow = 0;
   if (generated === 0) st.counters[C_IN] += n;
+  const byInterface = ingress.byInterface;
+  const interfaces = byInterface.length;
+  const forced = ingress.forced;
+  const vs = st.policy.vswitch;
+  const firstUplink = st.policy.firstUplink;
+  const sources = batch.sources;
+  const lengths = batch.lengths;
+  const v = batch.view;
   for (let i = 0; i < n; i++) {
     const k = i * FLOW_KEY_WORDS;
     let port: number;
-    let how = INGRESS_RECIRCULATED;
-    if (generated !== 0) port = ports[i]!;
-    else {
-      const r = resolveIngress(st, batch, i, ingress);
-      how = r & 7;
-      port = how === INGRESS_NONE ? -1 : r >>> 3;
+    if (generated !== 0) {
+      port = ports[i]!;
+      if (tracer) tracer.begin(batch, i, port, st.recirculatedKinds[i]!, INGRESS_RECIRCULATED);
+    } else {
+      // resolveIngress, inline: the capture interface's port, --ingress, the source MAC's port, the first uplink.
+      const src = sources[i]!;
+      port = src < interfaces ? byInterface[src]! : -1;
+      if (port < 0) port = forced;
+      if (port < 0 && lengths[i]! >= 12) {
+        const o = offsets[i]!;
+        port = vs.portOfMac((d[o + 6]! << 8) | d[o + 7]!, v.getUint32(o + 8));
+      }
+      if (port < 0) port = firstUplink;
       ports[i] = port < 0 ? 0 : port;
+      if (tracer) tracer.begin(batch, i, port, 0, resolveIngress(st, batch, i, ingress) & 7);
     }
     hits[i] = 0;
-    if (tracer) tracer.begin(batch, i, port, generated !== 0 ? st.recirculatedKinds[i]! : 0, how);
     if (port < 0) {
       next[i] = NEXT_DROP;
       comps[i] = COMP_NONE;

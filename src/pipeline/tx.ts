@@ -57,7 +57,8 @@ export function txStage(st: ShardState, batch: FrameBatch, i: number, generated:
 /**
  * The common case without a call per stage: frames [from, to) of an untraced input batch that
  * are NEXT_TX with a composite forwarding unchanged (plain) to a port that is not a host vNIC, or
- * dropping, are handed out here; returns the first frame that is not (to when all were).
+ * dropping, are handed out here, and those already handed out (NEXT_DONE) skipped; returns the
+ * first frame that is neither (to when all were).
  */
 export function txPlainRun(st: ShardState, batch: FrameBatch, from: number, to: number, vnicKind: number): number {
   const cols = st.cols;
@@ -80,7 +81,9 @@ export function txPlainRun(st: ShardState, batch: FrameBatch, from: number, to: 
   let dropped = 0;
   let i = from;
   for (; i < to; i++) {
-    if (next[i] !== NEXT_TX) break;
+    const step = next[i]!;
+    if (step === NEXT_DONE) continue;
+    if (step !== NEXT_TX) break;
     const c = comps[i]!;
     if (c < 0) break;
     const reason = verdicts[c]!;
