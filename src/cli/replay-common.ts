@@ -134,6 +134,21 @@ export class PcapngSink implements FrameSink {
     const hit = out.hits[j]!;
     const generated = out.generated[j]!;
     const k1 = (composite + 2) * 8 + hit * 4 + generated;
+    const k2 = drop ? -1 - (out.reasons[j]! * 65536 + out.ports[j]!) : out.ingress[j]! * 65536 + out.ports[j]!;
+    // Runs of frames of one flow (or one decision) share their parts: the last ones are kept at hand.
+    if (k1 === this.lastK1 && k2 === this.lastK2) return this.lastParts!;
+    const p = this.lookupParts(out, j, drop, composite, hit, generated, k1, k2);
+    this.lastK1 = k1;
+    this.lastK2 = k2;
+    this.lastParts = p;
+    return p;
+  }
+
+  private lastK1 = NaN;
+  private lastK2 = NaN;
+  private lastParts: CommentParts | null = null;
+
+  private lookupParts(out: EmitBatch, j: number, drop: boolean, composite: number, hit: number, generated: number, k1: number, k2: number): CommentParts {
     let byPorts = this.parts.get(k1);
     if (byPorts === undefined) {
       byPorts = new Map();
@@ -142,7 +157,6 @@ export class PcapngSink implements FrameSink {
     const ingress = out.ingress[j]!;
     const port = out.ports[j]!;
     const reason = out.reasons[j]!;
-    const k2 = drop ? -1 - (reason * 65536 + port) : ingress * 65536 + port;
     let p = byPorts.get(k2);
     if (p === undefined) {
       p = this.makeParts(drop, reason, drop ? port : ingress, port, composite, hit === 1, generated);

@@ -19,6 +19,8 @@ import type { FrameBatch } from '../frame/batch.js';
 import { MAX_PCAP_RECORD } from './reader.js';
 
 const SINK_SIZE = 1 << 20;
+/** Frames up to this size are copied into the sink byte by byte (measured: faster than subarray + set below ~256 bytes). */
+const SMALL_COPY = 256;
 
 class ByteSink {
   private readonly buf = new Uint8Array(SINK_SIZE);
@@ -58,7 +60,12 @@ class ByteSink {
   /** Append bytes of any size. */
   append(src: Uint8Array, offset: number, length: number): void {
     if (length <= SINK_SIZE - this.used) {
-      this.buf.set(src.subarray(offset, offset + length), this.used);
+      const buf = this.buf;
+      let to = this.used;
+      if (length <= SMALL_COPY) {
+        // A loop beats subarray + set for a small frame: no view object per frame.
+        for (let i = offset, end = offset + length; i < end; i++) buf[to++] = src[i]!;
+      } else buf.set(src.subarray(offset, offset + length), to);
       this.used += length;
     } else {
       this.flush();
