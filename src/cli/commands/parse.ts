@@ -177,11 +177,15 @@ function printSummary(out: TextOut, input: string, reader: CaptureReader, t: Tot
     `Parse errors:      ${summary.framesWithErrors === 0 ? 'none' : Object.entries(errors).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `Duration:          ${summary.durationSeconds.toFixed(6)} s`,
     `Interfaces:`,
-    ...interfaces.map((i) => `  ${i.index}: ${i.name ?? '(unnamed)'} link type ${i.linkType} (${i.linkTypeName}), ${i.frames} frames`),
+    ...interfaces.map((i) => `  ${i.index}: ${i.name ?? '(unnamed)'} link type ${i.linkType} (${i.linkTypeName}), ${plural(i.frames, 'frame')}`),
   ];
   if (Object.keys(skipped).length > 0) {
-    lines.push(`Skipped:           ${Object.entries(skipped).map(([lt, n]) => `${n} frames of link type ${lt}`).join(', ')}`);
+    lines.push(`Skipped:           ${Object.entries(skipped).map(([lt, n]) => `${plural(n, 'frame')} of link type ${lt}`).join(', ')}`);
   }
   if (summary.truncatedAtEnd) lines.push('Note:              the file ends in the middle of a record');
   for (const l of lines) out.line(l);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
