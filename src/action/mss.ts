@@ -1,7 +1,8 @@
 /**
- * TCP MSS clamp (spec §3.4, "MSS clamp", observed on VFP NAT rules as `MSS delta: 50,0`): in a
- * SYN or SYN-ACK, lower the Maximum Segment Size option so that segments fit the path after an
- * encapsulation (VXLAN adds 50 bytes) or a smaller MTU, and fix the TCP checksum incrementally.
+ * TCP MSS clamp (a VFP rule action: vfpctrl shows `MSS delta: 50,0` on NAT rules, see
+ * kubernetes/kubernetes#79359): in a SYN or SYN-ACK, lower the Maximum Segment Size option so that
+ * segments fit the path after an encapsulation (VXLAN adds 50 bytes) or a smaller MTU, and fix the
+ * TCP checksum incrementally.
  *
  * The option walk (RFC 9293 §3.1, "Options") is written for hostile input:
  * - it runs over [l4 + 20, min(l4 + data offset × 4, end)): never past the TCP header, never past

@@ -1,8 +1,9 @@
 /**
- * Modify transpositions (spec §3.4-3.5, "Modify(L2)", "Modify(L3 src, L4 src)", ...): overwrite
- * header fields of a frame in place and keep every checksum that covers them right, by RFC 1624
- * incremental update rather than recomputation (a NAT rewrite costs a few adds, not a pass over
- * the payload).
+ * Modify transpositions ("Modify(L2)", "Modify(L3 src, L4 src)", ...: header transpositions as
+ * the VFP paper calls them, https://www.usenix.org/conference/nsdi17/technical-sessions/presentation/firestone):
+ * overwrite header fields of a frame in place and keep every checksum that covers them right, by
+ * RFC 1624 incremental update rather than recomputation (a NAT rewrite costs a few adds, not a
+ * pass over the payload).
  *
  * Calling convention. Every function works on `(d, v, offsets…)`: `d` is the slab, `v` a DataView
  * over exactly the same bytes (base/bytes.ts `viewOf`; what FrameBatch.view is), and offsets are

@@ -1,7 +1,8 @@
 /**
- * VLAN push and pop (spec §1.8: an access-mode port pushes an 802.1Q tag toward the uplink and
- * pops it inbound; §3.4 "Push/Pop(VLAN)"). The only transpositions here that change the frame's
- * length, by 4 bytes, so each comes in two forms:
+ * VLAN push and pop (VLAN isolation: an access-mode port pushes an 802.1Q tag toward the uplink
+ * and pops it inbound, https://learn.microsoft.com/en-us/virtualization/windowscontainers/container-networking/advanced;
+ * Push/Pop header transpositions in the VFP paper's terms). The only transpositions here that
+ * change the frame's length, by 4 bytes, so each comes in two forms:
  *
  * - copy-transform: read the frame from [start, end) of one slab and write the result into
  *   another (or the same) slab at `dstOffset`, never past `dstLimit`; returns the new length.

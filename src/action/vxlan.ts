@@ -1,6 +1,7 @@
 /**
- * VXLAN encapsulation and decapsulation (RFC 7348; spec §1.6 overlay paths 2-3, §3.4 "encap:
- * Push ×4" / "decap: Pop ×4").
+ * VXLAN encapsulation and decapsulation (RFC 7348): an Overlay network's frames to and from a
+ * remote node, https://learn.microsoft.com/en-us/virtualization/windowscontainers/container-networking/network-drivers-topologies;
+ * in the VFP paper's terms, encap is Push ×4 and decap Pop ×4.
  *
  * Encap pushes, in front of the inner Ethernet frame:
  *
@@ -10,7 +11,8 @@
  *   outer UDP       src port from flow entropy, dst port (4789), length, checksum 0             8
  *   VXLAN           flags 0x08 (I), 3 reserved, VNI (24 bits), 1 reserved                       8
  *
- * = 50 bytes (54 with a tag), the "encap overhead 50" of spec §1.6/§6.
+ * = 50 bytes (54 with a tag): the overhead flannel subtracts from the uplink MTU on Windows
+ * overlays.
  *
  * Templates. Everything but the two length fields, the IPv4 checksum and the UDP source port is
  * fixed per tunnel, so it is written once, at setup, into a VxlanTemplate (the way OVS's tnl_push

@@ -1,6 +1,6 @@
 /**
  * Errors that reach the user. Each carries the exit code the CLI contract assigns to it
- * (DESIGN.md: 1 runtime failure, 2 bad usage, bad config or bad input file) and formats as one
+ * (docs/cli.md: 1 runtime failure, 2 bad usage, bad config or bad input file) and formats as one
  * line: no stack trace is ever printed for these.
  */
 

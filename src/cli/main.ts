@@ -2,9 +2,9 @@
 /**
  * `vfp`: the command-line entry. Each command lives in commands/<name>.ts and is registered here.
  *
- * Exit codes (DESIGN.md, CLI contract): 0 success, 1 runtime failure, 2 bad usage, bad config or
- * bad input file; always with one clear line on stderr and no stack trace (set VFP_DEBUG=1 to see
- * one for an unexpected internal error).
+ * Exit codes (docs/cli.md): 0 success, 1 runtime failure, 2 bad usage, bad config or bad input
+ * file; always with one clear line on stderr and no stack trace (set VFP_DEBUG=1 to see one for an
+ * unexpected internal error).
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_RUNTIME, EXIT_USAGE, VfpError } from '../base/errors.js';

@@ -1,7 +1,7 @@
 /**
- * The topology linter (`vfp validate`): known traps of Windows container networking (spec §5.2
- * item 5, §2.5, §4.1), found on a topology that loaded without problems. A finding is not an
- * error: the file is valid HNS, it just probably does not do what its author wants. Each finding
+ * The topology linter (`vfp validate`): known traps of Windows container networking (the table
+ * in docs/topology.md, Lint), found on a topology that loaded without problems. A finding is not
+ * an error: the file is valid HNS, it just probably does not do what its author wants. Each finding
  * has a kebab-case code, the JSON path of the object it is about, and a message that says what
  * Windows will do and how to change it.
  *
@@ -22,7 +22,8 @@
  *                           subnet or an encapsulated (service) route: that traffic is SNATed
  *   no-uplink               an external-switch network (or a NAT network) on a host without uplinks
  *   gateway-outside-subnet  a subnet whose gateway is not inside it
- *   lb-empty-source-vip     an overlay load balancer without SourceVIP (hairpin breaks, spec §1.6)
+ *   lb-empty-source-vip     an overlay load balancer without SourceVIP (hairpin breaks:
+ *                           kubernetes/community#8890)
  *   lb-too-many-backends    more than 1024 backend addresses (the Windows limit per Service)
  *
  * Deliberately not linted (nothing in the file tells): the endpoint MTU against the uplink MTU
@@ -54,10 +55,13 @@ export const LINT_CODES = [
 ] as const;
 export type LintCode = (typeof LINT_CODES)[number];
 
-/** The VNI flannel and the Windows overlay CNIs require at least (spec §1.6). */
+/** The VNI flannel and the Windows overlay CNIs require at least (flannel's Windows VXLAN backend). */
 export const OVERLAY_MIN_VNI = 4096;
 export const VXLAN_PORT = 4789;
-/** Backends per load balancer Windows supports (spec §2.7). */
+/**
+ * Backends per load balancer (Service) Windows supports:
+ * https://kubernetes.io/docs/concepts/services-networking/windows-networking/
+ */
 export const LB_MAX_BACKENDS = 1024;
 
 function isAllowAll(a: AclPolicy): boolean {
@@ -109,7 +113,8 @@ export function lintTopology(t: Topology): LintFinding[] {
     }
   }
 
-  // WinNAT: one internal prefix, not overlapping the host's external addresses (spec §4.1).
+  // WinNAT: one internal prefix, not overlapping the host's external addresses (WinNAT's
+  // documented limits; the winnat source of docs/defaults.md).
   const natPrefixes: { prefix: IpPrefix; path: string }[] = [];
   for (const net of t.networks) {
     if (net.type !== 'NAT') continue;
@@ -142,7 +147,7 @@ export function lintTopology(t: Topology): LintFinding[] {
     }
   }
 
-  // Overlay constraints of flannel and the Windows CNIs (spec §1.6).
+  // Overlay constraints of flannel and the Windows CNIs: VNI >= 4096, UDP port 4789.
   for (const net of t.networks) {
     if (net.type !== 'Overlay') continue;
     for (const s of net.subnets) {
@@ -154,7 +159,10 @@ export function lintTopology(t: Topology): LintFinding[] {
     }
   }
 
-  // OutBoundNAT: what the cluster reaches without NAT must be in Exceptions (spec §2.5.3).
+  // OutBoundNAT SNATs everything but its Exceptions
+  // (https://learn.microsoft.com/en-us/virtualization/windowscontainers/container-networking/advanced),
+  // and Kubernetes expects no NAT inside the cluster (microsoft/SDN#170): the cluster must be in
+  // Exceptions.
   for (const ep of t.endpoints) {
     if (ep.remote) continue;
     const net = t.networks[ep.network]!;
@@ -187,7 +195,7 @@ export function lintTopology(t: Topology): LintFinding[] {
     }
   }
 
-  // Load balancers (spec §1.6 item 7, §2.7).
+  // Load balancers: SourceVIP on overlays (kubernetes/community#8890), LB_MAX_BACKENDS.
   for (const lb of t.loadBalancers) {
     const overlay = lb.endpoints.some((i) => t.networks[t.endpoints[i]!.network]!.type === 'Overlay');
     if (overlay && lb.sourceVip === null) {

@@ -2,7 +2,7 @@
  * The normalised topology: what `loadTopology` (config/topology.ts) makes of a topology file, and
  * the only shape the rest of the engine reads. Pure data: no file access, no per-packet use.
  *
- * The file is DESIGN.md's format: `host` (ours) plus HNS `networks`, `endpoints` and
+ * The file's format (docs/topology.md): `host` (ours) plus HNS `networks`, `endpoints` and
  * `loadBalancers`, each object in the v2 (HCN) schema or the v1 schema as `Get-HnsNetwork`,
  * `Get-HnsEndpoint` or `hnsdiag list all -d` print them. The loader normalises v1 names to v2
  * (`ExceptionList` -> `Exceptions`, `ROUTE` -> SDNRoute, `PA` -> ProviderAddress, v1 `NAT` ->
@@ -75,7 +75,7 @@ export interface Host {
   vnics: Vnic[];
   dynamicPortRange: { start: number; count: number };
   winnat: WinNatSettings;
-  /** Host firewall defaults for the containers (spec §4.5); `host.firewall` in the file. */
+  /** Host firewall defaults for the containers (docs/defaults.md); `host.firewall` in the file. */
   firewall: FirewallSettings;
   path: string;
 }
@@ -158,7 +158,7 @@ export interface Network {
   type: NetworkType;
   subnets: Subnet[];
   macPools: MacRange[];
-  /** Raw HNS Flags (meaning differs between sources, see spec §2.2). */
+  /** Raw HNS Flags (hcsshim's `hcn` and Microsoft's HCN schema docs name some bits differently). */
   flags: number;
   /** NetAdapterName policy / v1 NetworkAdapterName, null when none. */
   adapterName: string | null;

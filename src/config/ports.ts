@@ -1,12 +1,12 @@
 /**
- * The engine's ports, enumerated from a topology (DESIGN.md "Ports and ingress"): every local
+ * The engine's ports, enumerated from a topology (docs/cli.md, `vfp replay`): every local
  * endpoint is a port named after it, each network that has a host vNIC gets a port
  * `host:<network>`, and every uplink is a port. Port ids are positions in this list, in that
  * order (endpoints, host vNICs, uplinks), so they are stable for a given file.
  *
- * Which networks have a host vNIC (spec §1): NAT, ICS and Internal networks always do (it owns
- * the gateway address: `vEthernet (nat)`); other types only when `host.vnics` names them (an
- * external switch shared with the management OS). Its MAC is the one `host.vnics` gives, or the
+ * Which networks have a host vNIC (docs/defaults.md): NAT, ICS and Internal networks always do
+ * (it owns the gateway address: `vEthernet (nat)`); other types only when `host.vnics` names them
+ * (an external switch shared with the management OS). Its MAC is the one `host.vnics` gives, or the
  * documented default 00:15:5d:00:NN:01 with NN = 0x10 + the network's index. It owns the gateway
  * address of each of the network's subnets.
  *

@@ -1,13 +1,14 @@
 /**
- * The topology loader: a topology file (DESIGN.md "Topology file") to the normalised `Topology`
+ * The topology loader: a topology file (docs/topology.md) to the normalised `Topology`
  * of model.ts. Pure data: the caller reads the bytes (io/file.ts) and hands them to
  * `decodeTopologyText`, then the value to `loadTopology`.
  *
  * The file is `{host, networks, endpoints, loadBalancers}`. `host` is ours; the three lists hold
  * HNS objects as `Get-HnsNetwork`, `Get-HnsEndpoint`, `Get-HnsPolicyList`, `hnsdiag list all -d`
  * or hcsshim's `hcn` print them, each object in the v2 (HCN) schema or the v1 schema, mixed
- * freely. v1 is normalised to v2 (spec §2, §5.2 item 2), and each normalisation is noted with
- * its JSON path in `topology.notes`:
+ * freely. v1 is normalised to v2 (the JSON names of hcsshim's `hcn` package,
+ * https://github.com/microsoft/hcsshim), and each normalisation is noted with its JSON path in
+ * `topology.notes`:
  *
  *   v1                                         v2 (what the model holds)
  *   Subnets[{AddressPrefix, GatewayAddress}]   Ipams[].Subnets[{IpAddressPrefix, Routes: 0/0 -> gw}]
@@ -28,10 +29,11 @@
  *   policy list {References, Policies: [ELB]}  HostComputeLoadBalancer
  *
  * Defaults: an omitted network `Type` is NAT (HNS omits enum value 0); host.dynamicPortRange
- * 49152 + 16384; WinNAT timeouts of spec §4.3 (ICMP 30 s, TCP established 1800 s, transient
- * 120 s, UDP 120 s, address-dependent filtering, no inbound UDP refresh); uplink MTU 1500. A
- * network of an external-switch type (Transparent, L2Bridge, L2Tunnel, Overlay) binds the uplink
- * its NetAdapterName names, else the first uplink; NAT, ICS, Private and Internal bind none.
+ * 49152 + 16384; WinNAT timeouts as `Get-NetNat` prints them on a stock host (ICMP 30 s, TCP
+ * established 1800 s, transient 120 s, UDP 120 s, address-dependent filtering, no inbound UDP
+ * refresh); uplink MTU 1500. A network of an external-switch type (Transparent, L2Bridge,
+ * L2Tunnel, Overlay) binds the uplink its NetAdapterName names, else the first uplink; NAT, ICS,
+ * Private and Internal bind none.
  * Missing endpoint fields are filled the way HNS or the CNIs would (noted): the prefix length of
  * the subnet holding the address; the MAC (see model.ts `Endpoint.mac`); the gateway of that
  * subnet; the VLAN of that subnet.
@@ -44,7 +46,8 @@
  *
  * Deliberately not handled: hnsdiag's text (non -d) output; CNI conf files and Docker windowsshim
  * options; TierAcl, SetPolicy, L4Proxy and other policies beyond the model (kept as `other`);
- * HNS version gates (spec §2.8); runtime-only fields (State, Health, Resources ...) are ignored.
+ * HNS version gates (hcsshim `hcn/hcnglobals.go`); runtime-only fields (State, Health,
+ * Resources ...) are ignored.
  */
 import { ConfigError } from '../base/errors.js';
 import type {
@@ -435,7 +438,10 @@ function loadHost(c: Collector, f: Field | undefined): HostDraft {
   return draft;
 }
 
-/** The Windows Firewall defaults for process-isolated containers (spec §4.5, [S] ms-sec). */
+/**
+ * The Windows Firewall defaults for process-isolated containers:
+ * https://learn.microsoft.com/en-us/virtualization/windowscontainers/container-networking/network-isolation-security
+ */
 export function defaultFirewall(): FirewallSettings {
   return { isolation: 'process', inboundProtocols: [6, 17, 1, 2], inboundProtocols6: [6, 17, 58], flowTtl: 240 };
 }

@@ -1,7 +1,8 @@
 /**
  * Whole-file reads for small inputs (topology files): the bytes of a path, or of standard input
- * for '-'. Only io/ and native/ may touch the file system (DESIGN.md), so config/ gets bytes from
- * here and stays pure. Captures do not come through here: they stream (reader.ts).
+ * for '-'. Only io/ and native/ may touch the file system (docs/architecture.md; checked by
+ * test/unit/layers.test.ts), so config/ gets bytes from here and stays pure. Captures do not come
+ * through here: they stream (reader.ts).
  *
  * Errors are Node's own (ENOENT, EACCES, EISDIR with `path` set), which cli/main.ts turns into
  * one line and exit code 2; for stdin the path is reported as '-'.

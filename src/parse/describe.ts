@@ -3,7 +3,7 @@
  * batch columns written by parseBatch plus the frame's bytes; this is the one place in parse/
  * that allocates (objects and strings), and it is never on the forwarding path.
  *
- * The JSON shape is DESIGN.md's `parse --json` schema, a promise to users:
+ * The JSON shape is the `parse --json` schema of docs/capture-files.md, a promise to users:
  *   n, caplen, len, eth {src, dst, type}, vlan [ids, outer first], ip {v, src, dst, proto, ttl,
  *   frag}, l4 {sport, dport, flags (TCP only)}, icmp {type, code}, arp {op, spa, tpa},
  *   vxlan {vni}, inner {same layer keys}, error.

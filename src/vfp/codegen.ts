@@ -61,7 +61,8 @@
  * Invariants: `classify` allocates nothing (integers and typed-array reads only), never throws
  * for an in-range offset, and depends only on words PKT_SRC..PKT_DST_MAC_LO. Deliberately not
  * done: decision trees over several fields, merging groups, caching per flow (flow/ does that),
- * LPM groups. `codegen: false` keeps the interpreter as the classifier (tier 0, STYLE lesson 7).
+ * LPM groups. `codegen: false` keeps the interpreter as the classifier (tier 0: the generic path
+ * keeps working when code generation is off).
  */
 import type { ConditionsIR, GroupIR, LayerIR, PrefixIR } from './ir.js';
 import { lowerLayer } from './ir.js';

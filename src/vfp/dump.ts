@@ -1,8 +1,8 @@
 /**
  * Human and machine dumps of a port's VFP policy (`vfp compile --dump layers`): text shaped like
  * `vfpctrl /port P /list-layer`, `/layer L /list-group` and `/group G /list-rule` run in turn,
- * and the same data as JSON so that nobody has to scrape the text (ECOSYSTEM.md §1.5: Microsoft's
- * own SdnDiagnostics spends hundreds of lines parsing vfpctrl output back into objects).
+ * and the same data as JSON so that nobody has to scrape the text (Microsoft's own SdnDiagnostics
+ * PowerShell module spends hundreds of lines parsing vfpctrl output back into objects).
  *
  * Layout of the text: per port a `Port : name` header, then one `ITEM LIST` / `===========`
  * banner over its layers; blocks of `Key : value` lines nested by two spaces: LAYER (Priority,

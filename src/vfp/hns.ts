@@ -1,14 +1,16 @@
 /**
  * HNS -> VFP: the first compiler stage. Turns the normalised topology (config/) into the VFP
- * policy model (model.ts) of every port, following spec §3.7 (the emulator's default layer
- * stack, an [I] design decision) and §2.5.2 (ACL semantics, [S]/[O]).
+ * policy model (model.ts) of every port, as docs/defaults.md describes it with the source of each
+ * point (tags [S], [O], [I] as there): the layer stack is this project's design decision [I], the
+ * ACL semantics are hcsshim's and what vfpctrl shows [S]/[O].
  *
  * Layers of an endpoint port, in outbound order (VM -> wire; inbound packets cross them in the
  * reverse order):
  *
- *   HOST_FIREWALL      The Windows Firewall defaults for process-isolated containers (spec §4.5,
- *                      [S] ms-sec): outbound allow all; inbound allow unsolicited TCP, UDP, ICMP
- *                      and IGMP (ICMPv6 for IPv6), every other protocol dropped
+ *   HOST_FIREWALL      The Windows Firewall defaults for process-isolated containers ([S]
+ *                      https://learn.microsoft.com/en-us/virtualization/windowscontainers/container-networking/network-isolation-security):
+ *                      outbound allow all; inbound allow unsolicited TCP, UDP, ICMP and IGMP
+ *                      (ICMPv6 for IPv6), every other protocol dropped
  *                      (`firewall-protocol`). Stateful, like WFP: the reply of an allowed
  *                      connection of any protocol is admitted by its flow. ACLs with
  *                      `RuleType: Host` are WFP rules: they land here, in a second group that
@@ -20,9 +22,9 @@
  *                      per direction and family (`ACL_ENDPOINT_GROUP_IPV4_OUT` ...), group
  *                      priority 1; every rule terminating, Allow rules stateful with flow TTL
  *                      240 s, Block rules stateless (TTL 0), as vfpctrl shows them ([O]
- *                      rke2-notes). Present only when the endpoint has at least one ACL: then it is
+ *                      user-posted dumps). Present only when the endpoint has at least one ACL: then it is
  *                      default-deny (`acl-default-deny`), which is the documented trap ([S]
- *                      Windows-Containers#616). Lower priority number wins; equal priorities keep
+ *                      microsoft/Windows-Containers#616). Lower priority number wins; equal priorities keep
  *                      the file's order (first defined wins; `vfp validate` warns). `Pass` has no
  *                      documented meaning ([S] enum only): the rule is left out (a note says so).
  *

@@ -1,11 +1,12 @@
 /**
- * The VFP object model (spec §3): ports, layers, groups, rules, their conditions and actions.
+ * The VFP object model: ports, layers, groups, rules, their conditions and actions (the objects
+ * vfpctrl lists; the VFP paper, https://www.usenix.org/conference/nsdi17/technical-sessions/presentation/firestone).
  * This is the *policy* stage of the compiler (policy -> IR -> generated JS, see ir.ts and
  * codegen.ts): plain data, built once per policy generation by hns.ts from the topology, never
  * touched per packet.
  *
- * Semantics of one layer for one packet in one direction (spec §3.3, §3.4; checked by the
- * interpreter in interp.ts, which is the oracle for the generated code):
+ * Semantics of one layer for one packet in one direction (the VFP paper's, see docs/defaults.md;
+ * checked by the interpreter in interp.ts, which is the oracle for the generated code):
  *   - Only groups of the packet's direction and address family take part (a non-IP packet, e.g.
  *     ARP, matches no group). They are visited in ascending group priority (ties: definition
  *     order). A group whose own conditions do not match is skipped.
@@ -82,7 +83,7 @@ export interface Conditions {
   vnis?: readonly number[];
 }
 
-/** A rule's action (spec §3.4). Each is a header transposition (or none) applied when the rule decides. */
+/** A rule's action. Each is a header transposition (the VFP paper's term) or none, applied when the rule decides. */
 export type RuleAction =
   | { type: 'allow' }
   | { type: 'block'; reason: DropReason }

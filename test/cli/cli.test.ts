@@ -99,6 +99,32 @@ describe('vfp CLI contract', () => {
     });
   });
 
+  it('parse --summary counts in the singular for one frame', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vfp-cli-'));
+    const f = join(dir, 'one.pcap');
+    const head = Buffer.alloc(24);
+    head.writeUInt32LE(0xa1b2c3d4, 0);
+    head.writeUInt16LE(2, 4);
+    head.writeUInt16LE(4, 6);
+    head.writeUInt32LE(65535, 16);
+    head.writeUInt32LE(1, 20); // Ethernet
+    const rec = Buffer.alloc(16);
+    rec.writeUInt32LE(60, 8);
+    rec.writeUInt32LE(60, 12);
+    const frame = Buffer.alloc(60);
+    frame.writeUInt16BE(0x88b5, 12); // local experimental EtherType
+    writeFileSync(f, Buffer.concat([head, rec, frame]));
+    const r = vfp(['parse', f, '--summary']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/, 1 frame$/m);
+    expect(r.stdout).not.toMatch(/\b1 frames\b/);
+  });
+
+  it('bench --help names every scenario', () => {
+    const r = vfp(['bench', '--help']);
+    for (const s of ['parse', 'acl-hit', 'acl-miss', 'replay']) expect(r.stdout).toMatch(new RegExp(`^  ${s} `, 'm'));
+  });
+
   it('a closed pipe is not an error (vfp parse | head)', () => {
     const r = spawnSync('bash', ['-c', `set -o pipefail; node ${VFP} parse ${SAMPLE} | head -n 2; echo "exit=\${PIPESTATUS[0]}"`], {
       encoding: 'utf8',

@@ -1,5 +1,5 @@
 /**
- * The topology loader on valid input: the spec §2.9 example documents (v2), the same topology
+ * The topology loader on valid input: the example documents of spec-v2.json (v2), the same topology
  * dumped in the v1 schema normalising to the same result, each normalisation rule and each
  * default, IPv4 and IPv6.
  */
@@ -9,7 +9,7 @@ import { base, fixture, fixtureDoc, load, notesOf, strip, withPolicy } from './h
 
 const texts = (xs: { text: string }[]): string[] => xs.map((x) => x.text);
 
-describe('spec §2.9 examples (v2)', () => {
+describe('spec-v2.json examples (v2)', () => {
   const t = fixture('spec-v2.json');
 
   it('loads every object', () => {
@@ -110,7 +110,7 @@ describe('spec §2.9 examples (v2)', () => {
     expect(lb.flags).toBe(1);
   });
 
-  it('host defaults (spec §4.3) when host gives none', () => {
+  it('host defaults (Get-NetNat values) when host gives none', () => {
     expect(t.host.dynamicPortRange).toEqual({ start: 49152, count: 16384 });
     expect(t.host.winnat).toEqual({
       tcpEstablishedTimeout: 1800,

@@ -2,7 +2,7 @@
  * The layering rule, checked on the source: a module imports only from modules in
  * lower layers (or from itself); only io/ and native/ touch files and sockets; only shard/ and
  * cli/ know about worker threads. Adding a module means adding it to LAYERS here and to the
- * README's architecture table.
+ * layer table of docs/architecture.md.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';

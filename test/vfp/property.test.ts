@@ -1,5 +1,5 @@
 /**
- * Differential property test (STYLE lesson 6): random layers x random packets, the generated
+ * Differential property test (the interpreter is the oracle of the generated code): random layers x random packets, the generated
  * classifier must return exactly what the interpreter returns. Values come from a small universe
  * so that hits are frequent; some layers hold large groups (100-2,000 rules) so that the index
  * path of codegen.ts is exercised, and the `codegen: false` fallback is checked on a share of the

@@ -1,5 +1,5 @@
 /**
- * The semantics of one layer (model.ts essay, spec §3.3-3.4), one point per test. Every decision
+ * The semantics of one layer (model.ts essay; docs/defaults.md), one point per test. Every decision
  * is asked of four classifiers that must agree: the interpreter, the generated code, the
  * generated code with every group indexed (smallGroupMax 0) and the `codegen: false` fallback.
  * Results are compared as rule ids (null = no rule decides: the layer default applies).

@@ -24,8 +24,14 @@ export function registerBench(program: Command): void {
     .addHelpText(
       'after',
       `
-Scenarios: parse (64-byte frames: from memory, from the page cache, and tcpdump -r IN -w /dev/null
-on the same file when tcpdump is installed). More arrive with replay, NAT and VXLAN.
+Scenarios (64-byte frames; what each measures: docs/performance.md):
+  parse     from memory, from the page cache, and tcpdump -r IN -w /dev/null on the same file
+            when tcpdump is installed
+  acl-hit   established flows (64k and 1M) in random order through the whole pipeline, 100 ACL
+            rules on the port: every packet a flow-table hit
+  acl-miss  one new flow per packet through the slow path, against 10, 1,000 and 10,000 ACL rules
+  replay    whole vfp replay processes vs tcpdump
+More arrive with NAT and VXLAN.
 
 Example:
   vfp bench --filter parse --json`,

@@ -2,7 +2,7 @@
  * `vfp parse IN [--json] [--summary] [--limit N] [--vxlan-port P]`
  *
  * Decodes every frame of a pcap/pcapng file with the engine's own one-pass extractor and prints
- * one line per frame: readable text, or with --json the JSON object of DESIGN.md's schema (one
+ * one line per frame: readable text, or with --json the JSON object of docs/capture-files.md (one
  * per line). --summary prints capinfos-like totals instead (per layer, per parse error, per
  * interface). Warnings (file cut short, skipped link types) go to stderr; a malformed file prints
  * the frames before the bad spot, then one error line naming the file and byte offset (exit 2).
@@ -29,7 +29,7 @@ export function registerParse(program: Command): void {
     .command('parse')
     .description('decode each frame of a capture: one line per frame (text, or JSON with --json)')
     .argument('<in>', "capture file (pcap µs/ns, pcapng; '-' reads standard input)")
-    .option('--json', 'one JSON object per frame (schema in README), or a JSON summary with --summary')
+    .option('--json', 'one JSON object per frame (schema in docs/capture-files.md), or a JSON summary with --summary')
     .option('--summary', 'print totals per layer, per parse error and per interface instead of frames')
     .option('--limit <n>', 'stop after N frames', intOption('--limit', 1))
     .option('--vxlan-port <port>', 'UDP destination port decoded as VXLAN', intOption('--vxlan-port', 1, 65535), 4789)
@@ -177,11 +177,15 @@ function printSummary(out: TextOut, input: string, reader: CaptureReader, t: Tot
     `Parse errors:      ${summary.framesWithErrors === 0 ? 'none' : Object.entries(errors).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `Duration:          ${summary.durationSeconds.toFixed(6)} s`,
     `Interfaces:`,
-    ...interfaces.map((i) => `  ${i.index}: ${i.name ?? '(unnamed)'} link type ${i.linkType} (${i.linkTypeName}), ${i.frames} frames`),
+    ...interfaces.map((i) => `  ${i.index}: ${i.name ?? '(unnamed)'} link type ${i.linkType} (${i.linkTypeName}), ${plural(i.frames, 'frame')}`),
   ];
   if (Object.keys(skipped).length > 0) {
-    lines.push(`Skipped:           ${Object.entries(skipped).map(([lt, n]) => `${n} frames of link type ${lt}`).join(', ')}`);
+    lines.push(`Skipped:           ${Object.entries(skipped).map(([lt, n]) => `${plural(n, 'frame')} of link type ${lt}`).join(', ')}`);
   }
   if (summary.truncatedAtEnd) lines.push('Note:              the file ends in the middle of a record');
   for (const l of lines) out.line(l);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
