@@ -2,7 +2,7 @@
  * What `vfp replay`, `vfp trace` and `vfp compile` share: loading a topology file into a policy,
  * resolving ingress ports for a capture's interfaces, the output sinks (one pcapng with an
  * interface per port and a verdict comment per packet, or one classic pcap per port), the read ->
- * engine loop, and the summary (human text or DESIGN.md's `replay --json` object).
+ * engine loop, and the summary (human text or the `replay --json` object of docs/cli.md).
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';

@@ -1,5 +1,6 @@
 /**
- * The unified flow table (UFT, spec §3.5): the fast path's cache from a frame's flow key to the
+ * The unified flow table (UFT; the VFP paper, https://www.usenix.org/conference/nsdi17/technical-sessions/presentation/firestone,
+ * and DASH, https://github.com/sonic-net/DASH): the fast path's cache from a frame's flow key to the
  * composite header transposition the slow path computed for it, with the per-flow state VFP keeps
  * beside it (expiry, TCP flags seen, counters, the peer of a flow pair, the policy generation).
  *
@@ -124,7 +125,8 @@
  * segments and RSTs still hit the flow for a moment (VFP waits about a round trip before closing)
  * and then it dies.
  *
- * Generations (spec §3.5 "policy change -> resimulation"). The table only stores the generation
+ * Generations (policy change -> resimulation: the VFP paper's generation numbers, DASH's flow
+ * resimulation; docs/defaults.md). The table only stores the generation
  * the caller gave at insert. The caller compares `generationOf(h)` with the current policy
  * generation after a hit and, when they differ (older), treats the hit as a miss: it re-runs the
  * slow path, which installs a new pair over the old one (insert and insertPair replace existing
@@ -159,7 +161,7 @@
  * flow (a new SYN on a RST-cut pair): the caller re-inserts. Handles are not validated on the hot
  * path: `touch` and the accessors assume a live handle from this batch's lookup/insert, valid
  * until that entry is removed, expired, evicted or replaced. Resizing: capacity is fixed (bounded
- * memory, DESIGN.md); the caller sizes the table.
+ * memory); the caller sizes the table.
  */
 import { FLOW_KEY_WORDS } from '../frame/batch.js';
 import { PROBE_WASM } from './probe-wasm.js';

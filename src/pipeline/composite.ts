@@ -1,6 +1,7 @@
 /**
  * Composite actions: what the slow path decided for a flow, cached by id in the unified flow table
- * (spec §3.5: the composite header transposition of every layer on the path, plus the switch's
+ * (the composite header transposition of every layer on the path, as the VFP paper caches it per
+ * unified flow, plus the switch's
  * egress). The fast path reads only the typed-array columns.
  *
  * Interning. The slow path describes a composite in a small Int32Array (`CompositeFields`: the

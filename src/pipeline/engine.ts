@@ -1,5 +1,5 @@
 /**
- * The driver of one shard's stages (DESIGN.md layer 5): read this file to follow a frame's walk.
+ * The driver of one shard's stages (layer 5 in docs/architecture.md): read this file to follow a frame's walk.
  * Each stage is a file of this folder working on a FrameBatch and the per-frame columns of
  * ShardState (state.ts), which say where each frame goes next (`next`) and what decided it
  * (`comps`); the driver only sequences them:

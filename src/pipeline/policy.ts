@@ -1,7 +1,7 @@
 /**
  * One policy generation: everything the pipeline needs from a topology, compiled once and then
- * immutable (DESIGN.md: "compiled tables are immutable; a new generation invalidates cached flows
- * lazily"). Built from the topology by `compilePolicy`: the port list (config/ports.ts), the
+ * immutable (a new generation invalidates cached flows lazily, by their next packet:
+ * docs/architecture.md). Built from the topology by `compilePolicy`: the port list (config/ports.ts), the
  * vSwitch (switch/), the VFP layers of every port (vfp/hns.ts) and each layer compiled to
  * JavaScript (vfp/codegen.ts), plus the host vNICs' addresses for the host responder.
  *

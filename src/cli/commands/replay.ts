@@ -4,7 +4,7 @@
  * Replays a capture through a topology: every frame enters the switch on its ingress port (the
  * pcapng interface named after a port; else --ingress; else the port owning its source MAC; else
  * the first uplink), crosses the VFP layers and the flow cache, and leaves on its egress port(s)
- * or is dropped with a reason. Prints a summary (text, or DESIGN.md's JSON object with --json).
+ * or is dropped with a reason. Prints a summary (text, or with --json the JSON object of docs/cli.md).
  * --out writes a pcapng with one interface per port and a verdict comment per packet
  * (`frame.comment contains "verdict=drop"` in Wireshark), drops included on their ingress
  * interface unless --no-drops; --split writes one classic pcap per port instead (forwarded frames).
