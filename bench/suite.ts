@@ -568,10 +568,10 @@ function targetText(t: ReplayTarget): string {
 
 const rssText = (v: number | null): string => (v === null ? '?' : `${v} MiB`);
 
-/** Lay out rows under a header: the first `left` columns left-aligned, the rest right-aligned. */
-function table(head: string[], rows: string[][], left: number): string[] {
+/** Lay out rows under a header: the columns listed in `left` left-aligned, the others right-aligned. */
+function table(head: string[], rows: string[][], left: readonly number[]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i >= left ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string => cells.map((c, i) => (left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(head), ...rows.map(line)];
 }
 
@@ -601,7 +601,7 @@ function formatReplay(r: BenchReport): string[] {
       f.peer ? rssText(f.peer.peakRssMiB) : '-',
     ];
   });
-  out.push(...table(head, body, 1));
+  out.push(...table(head, body, [0, 4, 7]));
   for (const e of errors) out.push(`${e.mode}  ERROR: ${e.message}`);
   out.push('');
   return out;
@@ -618,7 +618,7 @@ export function formatReport(r: BenchReport): string {
     const t = r.tcpdump;
     rows.push(['parse', 'tcpdump -r -w /dev/null', '1', String(t.packets), t.mpps.toFixed(2), '', '', t.nsPerPacket.toFixed(1), '-']);
   }
-  if (rows.length > 0) out.push(...table(head, rows, 2));
+  if (rows.length > 0) out.push(...table(head, rows, [0, 1]));
   for (const e of (r.errors ?? []).filter((x) => x.scenario !== 'replay')) out.push(`${e.scenario}  ${e.mode}  ERROR: ${e.message}`);
   if (rows.length > 0) out.push('');
   for (const x of r.scenarios) {

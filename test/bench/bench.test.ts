@@ -13,7 +13,8 @@ import { BENCH_SCENARIOS, formatReport, runBench } from '../../bench/suite.js';
 import { benchAcls, runAclHit, runAclMiss } from '../../bench/acl.js';
 import type { BenchReport } from '../../bench/suite.js';
 import { memoryProbe } from '../../bench/memprobe.js';
-import { findTcpdump } from '../../bench/suite.js';
+import { benchCapture, findTcpdump } from '../../bench/suite.js';
+import { findSampleTopology, runReplayBench } from '../../bench/replay.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const VFP = join(ROOT, 'dist/src/cli/main.js');
@@ -185,6 +186,43 @@ describe('bench harness', () => {
       expect(r2.scenarios).toEqual([]);
       expect(r2.errors.map((e) => e.mode)).toEqual(['no output', 'new flows']);
       for (const e of r2.errors) expect(e.message).toMatch(/^vfp replay: .*dropped \d+ of \d+ \(every frame should be forwarded; drops: acl-default-deny \d+/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it.runIf(existsSync(VFP))('replay: times `--comments verdict` when vfp replay --help lists it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vfp-bench-test-'));
+    try {
+      // A vfp whose help lists --comments and which drops it before running the real CLI.
+      const fake = join(dir, 'vfp-with-comments.mjs');
+      writeFileSync(
+        fake,
+        `const i = process.argv.indexOf('--comments');
+if (i >= 0) process.argv.splice(i, 2);
+if (process.argv.includes('--help')) { console.log('  --comments <what>  none, verdict or full'); process.exit(0); }
+await import(${JSON.stringify(VFP)});
+`,
+      );
+      const r = runReplayBench({
+        flowsFile: benchCapture('transparent-flows', PACKETS, 4096, 1),
+        flowsFrames: PACKETS,
+        flows: 4096,
+        newFlowsFile: benchCapture('transparent-syns', PACKETS / 2, 1, 1),
+        newFlowsFrames: PACKETS / 2,
+        frameSize: 60,
+        config: findSampleTopology()!,
+        runs: 1,
+        workDir: dir,
+        tcpdump: findTcpdump(),
+        vfpMain: fake,
+        modes: /comments/,
+      });
+      expect(r.errors).toEqual([]);
+      expect(r.notes.filter((n) => /comments/.test(n))).toEqual([]);
+      expect(r.results.map((m) => m.mode)).toEqual(['pcapng --comments verdict']);
+      expect(r.results[0]!.ours.command).toMatch(/ --out \S+\.pcapng --comments verdict --json$/);
+      expect(r.results[0]!.target).toEqual({ metric: 'ratio', min: 0.5, aim: null });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
