@@ -489,14 +489,15 @@ async function runReplayScenario(ctx: BenchContext): Promise<ScenarioResult[]> {
   });
   for (const e of r.errors) ctx.errors.push({ scenario: 'replay', ...e });
   ctx.notes.push(...r.notes);
-  return r.results.map((m) => replayResult(m, frames, newFlows));
+  const topology = ctx.options.replayConfig ?? 'pcaps/transparent.json';
+  return r.results.map((m) => replayResult(m, frames, newFlows, topology));
 }
 
-function replayResult(m: ReplayModeResult, frames: number, newFlows: number): ScenarioResult {
+function replayResult(m: ReplayModeResult, frames: number, newFlows: number, topology: string): ScenarioResult {
   const input =
     m.input === 'flows'
-      ? `synth transparent-flows --packets ${frames} --flows ${REPLAY_FLOWS} --seed ${REPLAY_SEED} (classic pcap, 60-byte frames) through pcaps/transparent.json`
-      : `synth transparent-syns --packets ${newFlows} --seed ${REPLAY_SEED} (classic pcap, 60-byte SYNs) through pcaps/transparent.json, --flow-capacity ${NEW_FLOWS_CAPACITY}`;
+      ? `synth transparent-flows --packets ${frames} --flows ${REPLAY_FLOWS} --seed ${REPLAY_SEED} (classic pcap, 60-byte frames) through ${topology}`
+      : `synth transparent-syns --packets ${newFlows} --seed ${REPLAY_SEED} (classic pcap, 60-byte SYNs) through ${topology}, --flow-capacity ${NEW_FLOWS_CAPACITY}`;
   const res = makeResult('replay', m.mode, 1, m.frames, m.bytes, m.ours.seconds, m.digest, input);
   res.peakRssMiB = m.ours.peakRssMiB;
   res.replay = {
