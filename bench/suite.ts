@@ -5,9 +5,40 @@
  * run. Throughput targets are checked here, never in timed unit tests.
  *
  * Scenario registry. BENCH_SCENARIOS is a list of { name, description, run(ctx) }; `run` returns
- * one ScenarioResult per mode it measured and may fill `ctx.peer` (the tcpdump figure). Later
- * issues add acl-hit, nat-established, nat-new-flows, acl-miss, vxlan-encap/decap, imix, flows-1m
- * by appending to the list; `--filter RE` selects by name.
+ * one ScenarioResult per mode it measured and may fill `ctx.peer` (the tcpdump figure); a mode
+ * that fails its checks adds to `ctx.errors` instead of returning a figure (the report lists it,
+ * `vfp bench` exits 1). Later issues add nat-established, nat-new-flows, vxlan-encap/decap, imix,
+ * flows-1m by appending to the list; `--filter RE` selects by name. The report prints the replay
+ * table first, then one table for the other scenarios.
+ *
+ * Scenario `replay` (first: the figures users meet). It times exactly what a user runs, as whole
+ * processes (`process.execPath dist/src/cli/main.js replay ...`, spawn to exit: start-up, module
+ * loading, topology compile, reading, the pipeline, writing and the summary), against tcpdump on
+ * the same file in the same run. Inputs, synthesized and cached like the others (classic pcap,
+ * 60-byte frames, seed 1), through the sample topology pcaps/transparent.json:
+ *   - flows: `synth transparent-flows`, --packets frames (2,000,000) of 4,096 established TCP
+ *     connections between remote clients (behind the uplink's router) and web:80, both
+ *     directions; the first frame of each flow installs its pair (web's stateful allow-in), every
+ *     other one is a flow-cache hit (checked: flows.misses = 4,096).
+ *   - new flows: `synth transparent-syns`, 1,000,000 SYNs (--packets / 2 when given), each a new
+ *     flow pair, replayed with --flow-capacity 4194304 (checked: flows.misses = frames, full = 0).
+ * Modes, each one warm-up then the best of `runs` (3), ours and the peer interleaved (A B A B:
+ * drift on a shared host hits both), the input read once before (page cache warm):
+ *   - no output:     vfp replay F --config T --json              vs tcpdump -r F -w /dev/null
+ *   - pcap --split:  ... --out OUT.pcap --split --json           vs tcpdump -r F -w OUT.pcap
+ *   - pcapng:        ... --out OUT.pcapng --json (verdict comments, the default) vs the same
+ *   - pcapng --comments verdict: when `vfp replay --help` lists --comments (else a note says it
+ *     was skipped)
+ *   - new flows:     vfp replay NEW --config T --flow-capacity 4194304 --json: new flows/s
+ *     (frames / wall seconds), no peer.
+ * Targets (issue 10, one worker): >= 1.0x tcpdump without output and with --split (aim 1.5x);
+ * pcapng with verdict comments >= 0.5x tcpdump -w; >= 500k new flows/s (aim 1M/s). The ratio is
+ * tcpdump's seconds / ours (> 1: we are faster). Every child's JSON summary is checked (exit 0,
+ * packets.in = frames, all forwarded, the misses above, every frame written) and every tcpdump's
+ * exit and output size, so a broken run gives an error, not a figure (bench/replay.ts). Outputs
+ * go to os.tmpdir()/vfp-bench/replay-out-PID/ and are deleted after each run. Peak RSS of each
+ * child (ours and tcpdump) comes from GNU time (/usr/bin/time -f %M) when installed, else '?'.
+ * Without tcpdump the modes report no ratio and a note says so.
  *
  * Scenario `parse`. Input: `synth mix64` (60-byte frames, 64 on the wire; 65,536 flows, seed 1),
  * 2,000,000 frames by default, as a classic pcap cached under os.tmpdir()/vfp-bench and keyed by
@@ -26,7 +57,9 @@
  * a frame costs on an Ethernet wire beyond its captured bytes (4 FCS + 8 preamble/SFD + 12
  * inter-frame gap), so 60-byte frames at 14.88 Mpps are 10 Gb/s of line rate. `peakRssMiB` is
  * process.resourceUsage().maxRSS: the process's peak so far (it never goes down), so later modes
- * carry the earlier ones' peak; tcpdump's own RSS is not measured.
+ * carry the earlier ones' peak; the parse scenario's tcpdump RSS is not measured. Replay rows are
+ * the exception: their peakRssMiB is the vfp child's (tcpdump's in replay.peer), from GNU time,
+ * null without it.
  *
  * Honesty: every parse is consumed: the flow hashes of all frames are XORed into `checksum`, which
  * is printed (and must agree between modes), so the JIT cannot skip the work.
@@ -44,6 +77,8 @@ import { parseBatch } from '../src/parse/parse.js';
 import { synthesize } from '../src/synth/scenarios.js';
 import { runAclHit, runAclMiss } from './acl.js';
 import type { AclBenchRun } from './acl.js';
+import { findSampleTopology, NEW_FLOWS_CAPACITY, runReplayBench, warmPageCache } from './replay.js';
+import type { ChildFigures, ReplayModeResult, ReplayTarget } from './replay.js';
 import type { SynthScenario } from '../src/synth/scenarios.js';
 
 export interface BenchOptions {
@@ -55,6 +90,10 @@ export interface BenchOptions {
   out: NodeJS.WritableStream;
   /** Timed runs per mode after the warm-up (default 3). */
   runs?: number;
+  /** replay: the topology file (default pcaps/transparent.json of this package). */
+  replayConfig?: string;
+  /** replay: only the modes whose name matches (default all). */
+  replayModes?: RegExp;
 }
 
 export interface ScenarioResult {
@@ -72,8 +111,13 @@ export interface ScenarioResult {
   /** With 24 bytes of FCS, preamble and inter-frame gap per frame. */
   lineGbps: number;
   nsPerPacket: number;
-  peakRssMiB: number;
-  /** XOR of every frame's flow hash (consumes the parse; equal across modes). */
+  /** The bench process's peak so far; replay rows: the child's (vfp's) peak, null without GNU time. */
+  peakRssMiB: number | null;
+  /**
+   * parse: XOR of every frame's flow hash (consumes the parse; equal across modes). replay: a
+   * digest of the child's counters (packets, ports, flow misses; equal across the modes that
+   * replay the same input).
+   */
   checksum: number;
   input: string;
   /** acl-miss: slow-path cost per new flow, µs. */
@@ -84,6 +128,33 @@ export interface ScenarioResult {
    * memory-bound figures move with it: compare reports made at similar values.
    */
   memoryNs?: number;
+  /** replay: the comparison with the peer and the target. */
+  replay?: ReplayFigures;
+}
+
+/** A replay row's comparison: our command and runs, the peer's, the ratio and the target. */
+export interface ReplayFigures {
+  command: string;
+  /** Every timed run of ours, seconds (the row's `seconds` is the best). */
+  samples: number[];
+  /** Bytes our run wrote (all files), 0 without output. */
+  outputBytes: number;
+  /** tcpdump on the same file, interleaved; null for new flows, or without tcpdump. */
+  peer: ChildFigures | null;
+  /** Peer seconds / our seconds (> 1: faster than tcpdump). */
+  ratio: number | null;
+  /** new flows: flow pairs created per second, end to end. */
+  newFlowsPerSecond: number | null;
+  target: ReplayTarget;
+  /** null: cannot be judged (no peer). */
+  met: boolean | null;
+}
+
+/** A scenario mode that failed its checks: it has no figure. */
+export interface BenchError {
+  scenario: string;
+  mode: string;
+  message: string;
 }
 
 export interface PeerResult {
@@ -104,6 +175,10 @@ export interface BenchReport {
   ratio: number | null;
   /** parse from memory / tcpdump. */
   ratioMemory: number | null;
+  /** Modes that failed their checks (no figure for them); `vfp bench` then exits 1. */
+  errors: BenchError[];
+  /** Things the reader should know (a mode skipped, a peer missing). */
+  notes: string[];
   machine: { cpus: number; model: string; node: string; platform: string };
 }
 
@@ -112,6 +187,8 @@ export interface BenchContext {
   packets: number;
   runs: number;
   peer: PeerResult | null;
+  errors: BenchError[];
+  notes: string[];
 }
 
 export interface BenchScenario {
@@ -136,9 +213,15 @@ function synthFingerprint(scenario: SynthScenario): string {
 }
 
 /** Generate (once; cached under the OS temp dir) and return the path of a synth capture. */
-export function benchCapture(scenario: SynthScenario, packets: number, flows: number, seed: number): string {
+/** The cache of synthesized inputs (and scratch space for outputs): os.tmpdir()/vfp-bench. */
+export function benchDir(): string {
   const dir = join(tmpdir(), 'vfp-bench');
   mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function benchCapture(scenario: SynthScenario, packets: number, flows: number, seed: number): string {
+  const dir = benchDir();
   const file = join(dir, `${scenario}-${packets}-f${flows}-s${seed}-${synthFingerprint(scenario)}.pcap`);
   if (existsSync(file)) return file;
   const tmp = `${file}.${process.pid}.tmp`;
@@ -239,17 +322,6 @@ function tcpdumpPeer(file: string, packets: number, runs: number): PeerResult | 
     mpps: round(packets / seconds / 1e6, 3),
     nsPerPacket: round((seconds * 1e9) / packets, 2),
   };
-}
-
-/** Read the file once through a 1 MiB buffer: into the page cache, without growing our RSS. */
-function warmPageCache(file: string): void {
-  const fd = openSync(file, 'r');
-  const buf = new Uint8Array(1 << 20);
-  try {
-    while (readSync(fd, buf, 0, buf.length, null) > 0);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
@@ -386,8 +458,68 @@ async function runAclMissScenario(ctx: BenchContext): Promise<ScenarioResult[]> 
   return out;
 }
 
+/** replay: the established-flows input (its frame count is --packets). */
+export const REPLAY_FLOWS = 4096;
+/** replay: new flows per run by default (--packets / 2 otherwise). */
+export const REPLAY_NEW_FLOWS = 1_000_000;
+const REPLAY_SEED = 1;
+
+async function runReplayScenario(ctx: BenchContext): Promise<ScenarioResult[]> {
+  const frames = ctx.packets;
+  const newFlows = ctx.options.packets === undefined ? REPLAY_NEW_FLOWS : Math.max(1000, Math.floor(frames / 2));
+  const config = ctx.options.replayConfig ?? findSampleTopology();
+  if (!config) {
+    ctx.errors.push({ scenario: 'replay', mode: '*', message: 'pcaps/transparent.json not found next to the bench' });
+    return [];
+  }
+  const flowsFile = benchCapture('transparent-flows', frames, REPLAY_FLOWS, REPLAY_SEED);
+  const newFlowsFile = benchCapture('transparent-syns', newFlows, 1, REPLAY_SEED);
+  const r = runReplayBench({
+    flowsFile,
+    flowsFrames: frames,
+    flows: REPLAY_FLOWS,
+    newFlowsFile,
+    newFlowsFrames: newFlows,
+    frameSize: 60,
+    config,
+    runs: ctx.runs,
+    workDir: benchDir(),
+    tcpdump: findTcpdump(),
+    ...(ctx.options.replayModes ? { modes: ctx.options.replayModes } : {}),
+  });
+  for (const e of r.errors) ctx.errors.push({ scenario: 'replay', ...e });
+  ctx.notes.push(...r.notes);
+  const topology = ctx.options.replayConfig ?? 'pcaps/transparent.json';
+  return r.results.map((m) => replayResult(m, frames, newFlows, topology));
+}
+
+function replayResult(m: ReplayModeResult, frames: number, newFlows: number, topology: string): ScenarioResult {
+  const input =
+    m.input === 'flows'
+      ? `synth transparent-flows --packets ${frames} --flows ${REPLAY_FLOWS} --seed ${REPLAY_SEED} (classic pcap, 60-byte frames) through ${topology}`
+      : `synth transparent-syns --packets ${newFlows} --seed ${REPLAY_SEED} (classic pcap, 60-byte SYNs) through ${topology}, --flow-capacity ${NEW_FLOWS_CAPACITY}`;
+  const res = makeResult('replay', m.mode, 1, m.frames, m.bytes, m.ours.seconds, m.digest, input);
+  res.peakRssMiB = m.ours.peakRssMiB;
+  res.replay = {
+    command: m.ours.command,
+    samples: m.ours.samples,
+    outputBytes: m.ours.outputBytes,
+    peer: m.peer,
+    ratio: m.ratio,
+    newFlowsPerSecond: m.newFlowsPerSecond,
+    target: m.target,
+    met: m.met,
+  };
+  return res;
+}
+
 /** The scenarios, in run order. Append new ones here. */
 export const BENCH_SCENARIOS: readonly BenchScenario[] = [
+  {
+    name: 'replay',
+    description: 'what users run, as whole processes: vfp replay vs tcpdump -r F -w /dev/null, with --out (pcap --split, pcapng) vs tcpdump -w OUT, and 1M new stateful flows',
+    run: runReplayScenario,
+  },
   {
     name: 'parse',
     description: 'read + parse 64-byte frames: from the page cache, from memory (or N workers), and tcpdump -r IN -w /dev/null',
@@ -410,7 +542,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   if (selected.length === 0) {
     throw new Error(`no benchmark scenario matches ${String(options.filter)} (scenarios: ${BENCH_SCENARIOS.map((s) => s.name).join(', ')})`);
   }
-  const ctx: BenchContext = { options, packets: options.packets ?? DEFAULT_BENCH_PACKETS, runs: options.runs ?? 3, peer: null };
+  const ctx: BenchContext = { options, packets: options.packets ?? DEFAULT_BENCH_PACKETS, runs: options.runs ?? 3, peer: null, errors: [], notes: [] };
   const scenarios: ScenarioResult[] = [];
   for (const s of selected) scenarios.push(...(await s.run(ctx)));
   const parseRate = (mode: string): number | undefined => scenarios.find((r) => r.name === 'parse' && r.mode === mode)?.mpps;
@@ -420,39 +552,90 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     tcpdump: ctx.peer,
     ratio: ratioOf(parseRate('page-cache')),
     ratioMemory: ratioOf(parseRate('memory')),
+    errors: ctx.errors,
+    notes: ctx.notes,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` },
   };
   options.out.write(options.json ? `${JSON.stringify(report)}\n` : formatReport(report));
   return report;
 }
 
-/** The human report: a table, tcpreplay-style totals per row, the tcpdump line, the machine. */
+const compact = (n: number): string => (n >= 1e6 ? `${round(n / 1e6, 2)}M` : n >= 1e3 ? `${round(n / 1e3, 1)}k` : String(n));
+
+function targetText(t: ReplayTarget): string {
+  if (t.metric === 'ratio') return `>= ${t.min.toFixed(1)}x${t.aim !== null ? ` (aim ${t.aim.toFixed(1)}x)` : ''}`;
+  return `>= ${compact(t.min)}/s${t.aim !== null ? ` (aim ${compact(t.aim)}/s)` : ''}`;
+}
+
+const rssText = (v: number | null): string => (v === null ? '?' : `${v} MiB`);
+
+/** Lay out rows under a header: the columns listed in `left` left-aligned, the others right-aligned. */
+function table(head: string[], rows: string[][], left: readonly number[]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)];
+}
+
+/** The replay table: one row per mode (and per failed mode, its error), then the commands. */
+function formatReplay(r: BenchReport): string[] {
+  const rows = r.scenarios.filter((x) => x.name === 'replay' && x.replay);
+  const errors = (r.errors ?? []).filter((e) => e.scenario === 'replay');
+  if (rows.length === 0 && errors.length === 0) return [];
+  const runs = rows[0]?.replay?.samples.length;
+  const out = [`replay: vfp replay as whole processes (spawn to exit), page cache warm, ${runs ? `best of ${runs} after a warm-up, ` : ''}interleaved with the peer`];
+  const head = ['mode', 'packets', 'seconds', 'Mpps', 'peer', 'peer s', 'result', 'target', 'met', 'peak RSS', 'peer RSS'];
+  const body = rows.map((x) => {
+    const f = x.replay!;
+    const peerCmd = f.peer ? f.peer.command.replace(/^\S*tcpdump -r \S+ -w (\S+)$/, (_m, w: string) => `tcpdump -w ${w === '/dev/null' ? w : 'OUT.pcap'}`) : '-';
+    const result = f.newFlowsPerSecond !== null ? `${compact(f.newFlowsPerSecond)} new flows/s` : f.ratio !== null ? `${f.ratio.toFixed(2)}x` : '-';
+    return [
+      x.mode,
+      String(x.packets),
+      x.seconds.toFixed(3),
+      x.mpps.toFixed(2),
+      peerCmd,
+      f.peer ? f.peer.seconds.toFixed(3) : '-',
+      result,
+      targetText(f.target),
+      f.met === null ? '?' : f.met ? 'yes' : 'NO',
+      rssText(x.peakRssMiB),
+      f.peer ? rssText(f.peer.peakRssMiB) : '-',
+    ];
+  });
+  out.push(...table(head, body, [0, 4, 7]));
+  for (const e of errors) out.push(`${e.mode}  ERROR: ${e.message}`);
+  out.push('');
+  return out;
+}
+
+/** The human report: the replay table, then the other scenarios' table, tcpreplay-style totals per row, the tcpdump line, the machine. */
 export function formatReport(r: BenchReport): string {
+  const out = formatReplay(r);
   const head = ['scenario', 'mode', 'workers', 'packets', 'Mpps', 'Gbps', 'line Gbps', 'ns/pkt', 'peak RSS'];
-  const rows = r.scenarios.map((x) => [
-    x.name,
-    x.mode,
-    String(x.workers),
-    String(x.packets),
-    x.mpps.toFixed(2),
-    x.gbps.toFixed(2),
-    x.lineGbps.toFixed(2),
-    x.nsPerPacket.toFixed(1),
-    `${x.peakRssMiB} MiB`,
-  ]);
+  const rows = r.scenarios
+    .filter((x) => !x.replay)
+    .map((x) => [x.name, x.mode, String(x.workers), String(x.packets), x.mpps.toFixed(2), x.gbps.toFixed(2), x.lineGbps.toFixed(2), x.nsPerPacket.toFixed(1), rssText(x.peakRssMiB)]);
   if (r.tcpdump) {
     const t = r.tcpdump;
     rows.push(['parse', 'tcpdump -r -w /dev/null', '1', String(t.packets), t.mpps.toFixed(2), '', '', t.nsPerPacket.toFixed(1), '-']);
   }
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  const out = [line(head), ...rows.map(line), ''];
+  if (rows.length > 0) out.push(...table(head, rows, [0, 1]));
+  for (const e of (r.errors ?? []).filter((x) => x.scenario !== 'replay')) out.push(`${e.scenario}  ${e.mode}  ERROR: ${e.message}`);
+  if (rows.length > 0) out.push('');
   for (const x of r.scenarios) {
     out.push(`${x.name} (${x.mode}, ${x.workers} worker${x.workers === 1 ? '' : 's'}; checksum ${x.checksum}):`);
-    out.push(`Actual: ${x.packets} packets (${x.bytes} bytes) ${x.name === 'parse' ? 'parsed' : 'processed'} in ${x.seconds.toFixed(6)} seconds${x.usPerNewFlow !== undefined ? ` (${x.usPerNewFlow} µs per new flow)` : ''}`);
+    const verb = x.name === 'parse' ? 'parsed' : x.replay ? 'replayed (whole process)' : 'processed';
+    out.push(`Actual: ${x.packets} packets (${x.bytes} bytes) ${verb} in ${x.seconds.toFixed(6)} seconds${x.usPerNewFlow !== undefined ? ` (${x.usPerNewFlow} µs per new flow)` : ''}`);
     out.push(`Rated: ${(x.bytes / x.seconds).toFixed(1)} Bps, ${((x.bytes * 8) / x.seconds / 1e6).toFixed(2)} Mbps, ${(x.packets / x.seconds).toFixed(2)} pps`);
     if (x.memoryNs !== undefined) {
       out.push(`Memory: a random read over 8 MiB cost ${x.memoryNs} ns more than an L1 read just before the timed runs (on a shared host this moves with the load of the neighbours, and this figure with it)`);
+    }
+    const f = x.replay;
+    if (f) {
+      out.push(`Command: ${f.command}${f.outputBytes ? ` (wrote ${f.outputBytes} bytes)` : ''}; runs ${f.samples.map((v) => v.toFixed(3)).join(', ')} s`);
+      if (f.peer) out.push(`Peer: ${f.peer.command}${f.peer.outputBytes ? ` (wrote ${f.peer.outputBytes} bytes)` : ''}; runs ${f.peer.samples.map((v) => v.toFixed(3)).join(', ')} s; ours / peer (speed): ${f.ratio}x`);
+      if (f.newFlowsPerSecond !== null) out.push(`New flows: ${f.newFlowsPerSecond} flow pairs created per second, end to end`);
+      out.push(`Target: ${targetText(f.target)}: ${f.met === null ? 'not judged (no peer)' : f.met ? 'met' : 'not met'}`);
     }
     out.push('');
   }
@@ -464,6 +647,7 @@ export function formatReport(r: BenchReport): string {
     // (tcpdump runs with the parse scenario only: without it there is nothing to say)
     out.push('tcpdump is not installed: no side-by-side figure (apt-get install tcpdump)');
   }
+  for (const n of r.notes ?? []) out.push(`note: ${n}`);
   out.push(`machine: ${r.machine.cpus} cpus (${r.machine.model}), node ${r.machine.node}, ${r.machine.platform}`);
   return `${out.join('\n')}\n`;
 }

@@ -29,6 +29,9 @@
  * Checksums: IPv4 header, TCP, UDP and ICMP are all correct, except the outer UDP checksum of
  * VXLAN, which is 0 ("none") as Linux sends it by default over IPv4.
  *
+ * transparent-flows and transparent-syns are bulk traffic for the sample topology
+ * pcaps/transparent.json (remote clients and the container web): see their section below.
+ *
  * This module is layer 2: it knows frames, not files; the CLI and bench/ join it to a writer.
  */
 import { Prng } from '../base/bytes.js';
@@ -84,6 +87,8 @@ export const SYNTH_SCENARIOS = {
   sample: 'the README demo (17 frames on eth0 and web): ARP, ping, DNS, TCP with HTTP, IPv6, VLAN 100, VXLAN, a truncated frame',
   transparent: 'the replay demo for pcaps/transparent.json (23 frames on eth0, web, db, app): allowed, blocked and bridged traffic, VLAN 100, flooding',
   'nat-host': 'a NAT network seen from its containers and host vNIC (12 frames): ARP and ping for the gateway answered by the host, bridging, flooding',
+  'transparent-flows': 'for pcaps/transparent.json: 64-byte TCP data segments of --flows established connections between remote clients and web:80, both directions',
+  'transparent-syns': 'for pcaps/transparent.json: one new stateful flow per packet, a 64-byte TCP SYN from a distinct remote (address, port) to web:80; --flows is ignored',
 } as const;
 export type SynthScenario = keyof typeof SYNTH_SCENARIOS;
 
@@ -120,6 +125,7 @@ const IMIX_PATTERN = [0, 1, 0, 0, 2, 0, 1, 0, 0, 1, 0, 1] as const;
 export function synthSources(scenario: SynthScenario): string[] {
   if (scenario === 'transparent') return [...TRANSPARENT_SOURCES];
   if (scenario === 'nat-host') return [...NAT_HOST_SOURCES];
+  if (scenario === 'transparent-flows') return [UPLINK, ENDPOINT];
   return scenario === 'sample' ? [UPLINK, ENDPOINT] : [UPLINK];
 }
 
@@ -170,6 +176,10 @@ export function synthesize(scenario: SynthScenario, options: SynthOptions, emit:
       return scripted(TRANSPARENT_SCRIPT, start, emit);
     case 'nat-host':
       return scripted(NAT_HOST_SCRIPT, start, emit);
+    case 'transparent-flows':
+      return transparentFlows(d, rng, options.packets, options.flows, start, emit);
+    case 'transparent-syns':
+      return transparentSyns(d, rng, options.packets, start, emit);
   }
 }
 
@@ -464,6 +474,105 @@ function newFlows(d: Uint8Array, rng: Prng, packets: number, start: number, emit
     p = writeIPv4(d, p, (clientBase + host) >>> 0, server, IPPROTO_TCP, l4Size, CLIENT_TTL, (index + host * 97) & 0xffff, true);
     const l4 = p;
     p = writeTcp(d, p, sport, dport, rng.nextU32(), 0, TCP_SYN, CLIENT_WINDOW, MSS_1460);
+    finishIPv4(d, l3);
+    finishL4v4(d, l3, l4, l4Size);
+    const length = padTo60(d, 0, p);
+    const s = Math.floor(i / 1e6);
+    emit(d, 0, length, length, start + s, (i - s * 1e6) * 1000, UPLINK);
+  }
+}
+
+// ---- transparent-flows, transparent-syns ------------------------------------------------------------
+
+/*
+ * Bulk traffic for the sample topology pcaps/transparent.json (what `vfp bench`'s replay scenario
+ * replays): remote clients behind the uplink's router (02:00:0a:0a:00:01) talk to the container
+ * `web` (10.10.0.10, 00:15:5d:0a:00:0a), whose ACLs allow inbound TCP 80 statefully. Client c
+ * (flow f = c) is host f mod 500 of 198.51.100.0/24 and 203.0.113.0/24 (.2 to .251, the two
+ * ranges alternating) with the ephemeral port 49152 + ((f div 500) * 9973 + offset) mod 16384
+ * (9973 is odd, so a permutation of the 16,384 ports): every flow a distinct 5-tuple, up to
+ * 8,192,000 flows. In a classic pcap the frames enter by source MAC (web's frames on port web,
+ * the router's on the first uplink, eth0); in pcapng on the interfaces eth0 and web.
+ *
+ * transparent-flows: established connections joined mid-stream, every frame a PSH|ACK segment
+ * with 6 bytes of data (14 + 20 + 20 + 6 = 60 bytes, no padding), sequence and acknowledgement
+ * numbers following the conversation. Frames visit the flows in rounds as in mix64 (a permutation
+ * j -> (a*j + b) mod flows), even rounds client -> web (ingress eth0), odd rounds web -> client
+ * (ingress web): the first frame of each flow installs its flow pair, every later one, either
+ * way, is a flow-cache hit.
+ *
+ * transparent-syns: frame i is the SYN (with MSS 1460) of client i: each one a new flow pair.
+ */
+const T_WEB_IP = 0x0a0a000a; // 10.10.0.10
+const T_WEB_LO = 0x5d0a000a; // 00:15:5d:0a:00:0a
+const T_ROUTER_HI = 0x0200; // 02:00:0a:0a:00:01, the uplink's gateway
+const T_ROUTER_LO = 0x0a0a0001;
+const T_CLIENT_HOSTS = 500;
+const T_CLIENT_PORTS = 16384; // 49152..65535
+const T_PORT_STRIDE = 9973; // odd: coprime with 2^14
+const T_MAX_FLOWS = T_CLIENT_HOSTS * T_CLIENT_PORTS;
+const T_DATA = 6; // bytes of data per segment: 60-byte frames exactly
+const T_CLIENT_BASES = [parseIPv4('198.51.100.2'), parseIPv4('203.0.113.2')] as const;
+
+function tClientIp(f: number): number {
+  const h = f % T_CLIENT_HOSTS;
+  return (T_CLIENT_BASES[h & 1]! + (h >>> 1)) >>> 0;
+}
+
+function tClientPort(f: number, offset: number): number {
+  return 49152 + ((Math.floor(f / T_CLIENT_HOSTS) * T_PORT_STRIDE + offset) % T_CLIENT_PORTS);
+}
+
+function transparentFlows(d: Uint8Array, rng: Prng, packets: number, flows: number, start: number, emit: SynthEmit): void {
+  if (flows > T_MAX_FLOWS) throw new RangeError(`transparent-flows makes at most ${T_MAX_FLOWS} distinct flows`);
+  const offset = rng.below(T_CLIENT_PORTS);
+  const clientSeqs = new Uint32Array(flows);
+  const serverSeqs = new Uint32Array(flows);
+  for (let f = 0; f < flows; f++) {
+    clientSeqs[f] = rng.nextU32();
+    serverSeqs[f] = rng.nextU32();
+  }
+  let a = 1;
+  if (flows > 2) {
+    do a = 1 + rng.below(flows - 1);
+    while (gcd(a, flows) !== 1);
+  }
+  const b = rng.below(flows);
+  for (let i = 0; i < packets; i++) {
+    const k = Math.floor(i / flows);
+    const f = (a * (i - k * flows) + b) % flows;
+    const fromClient = (k & 1) === 0;
+    const client = tClientIp(f);
+    const port = tClientPort(f, offset);
+    let p = fromClient ? writeEth(d, 0, OUI_HI, T_WEB_LO, T_ROUTER_HI, T_ROUTER_LO, ETHERTYPE_IPV4) : writeEth(d, 0, T_ROUTER_HI, T_ROUTER_LO, OUI_HI, T_WEB_LO, ETHERTYPE_IPV4);
+    const l3 = p;
+    const l4Size = TCP_HEADER_SIZE + T_DATA;
+    p = writeIPv4(d, p, fromClient ? client : T_WEB_IP, fromClient ? T_WEB_IP : client, IPPROTO_TCP, l4Size, fromClient ? SERVER_TTL : CLIENT_TTL, (port + k) & 0xffff, true);
+    const l4 = p;
+    const cs = clientSeqs[f]!;
+    const ss = serverSeqs[f]!;
+    p = fromClient ? writeTcp(d, p, port, 80, cs, ss, TCP_PSHACK, CLIENT_WINDOW, null) : writeTcp(d, p, 80, port, ss, cs, TCP_PSHACK, SERVER_WINDOW, null);
+    if (fromClient) clientSeqs[f] = (cs + T_DATA) >>> 0;
+    else serverSeqs[f] = (ss + T_DATA) >>> 0;
+    p = fillPayload(d, p, T_DATA, rng);
+    finishIPv4(d, l3);
+    finishL4v4(d, l3, l4, l4Size);
+    const s = Math.floor(i / 1e6);
+    emit(d, 0, p, p, start + s, (i - s * 1e6) * 1000, fromClient ? UPLINK : ENDPOINT);
+  }
+}
+
+function transparentSyns(d: Uint8Array, rng: Prng, packets: number, start: number, emit: SynthEmit): void {
+  if (packets > T_MAX_FLOWS) throw new RangeError(`transparent-syns makes at most ${T_MAX_FLOWS} distinct flows`);
+  const offset = rng.below(T_CLIENT_PORTS);
+  for (let i = 0; i < packets; i++) {
+    let p = writeEth(d, 0, OUI_HI, T_WEB_LO, T_ROUTER_HI, T_ROUTER_LO, ETHERTYPE_IPV4);
+    const l3 = p;
+    const l4Size = TCP_HEADER_SIZE + MSS_1460.length;
+    const port = tClientPort(i, offset);
+    p = writeIPv4(d, p, tClientIp(i), T_WEB_IP, IPPROTO_TCP, l4Size, SERVER_TTL, (port * 31 + i) & 0xffff, true);
+    const l4 = p;
+    p = writeTcp(d, p, port, 80, rng.nextU32(), 0, TCP_SYN, CLIENT_WINDOW, MSS_1460);
     finishIPv4(d, l3);
     finishL4v4(d, l3, l4, l4Size);
     const length = padTo60(d, 0, p);

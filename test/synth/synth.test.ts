@@ -118,6 +118,8 @@ const SMALL: Record<SynthScenario, SynthOptions> = {
   sample: { packets: 0, flows: 1, seed: 7 },
   transparent: { packets: 0, flows: 1, seed: 7 },
   'nat-host': { packets: 0, flows: 1, seed: 7 },
+  'transparent-flows': { packets: 1000, flows: 100, seed: 7 },
+  'transparent-syns': { packets: 1000, flows: 1, seed: 7 },
 };
 /** Fixed scripts: the seed does not change them. */
 const SCRIPTED = new Set<SynthScenario>(['sample', 'transparent', 'nat-host']);
@@ -170,7 +172,7 @@ describe('synth', () => {
     expect(Object.fromEntries(counts)).toEqual({ 60: 700, 590: 400, 1514: 100 });
   });
 
-  it.each(['mix64', 'imix', 'vxlan'] as const)('%s: distinct 5-tuples == flows, each seen in both directions', (name) => {
+  it.each(['mix64', 'imix', 'vxlan', 'transparent-flows'] as const)('%s: distinct 5-tuples == flows, each seen in both directions', (name) => {
     for (const [packets, flows] of [
       [1000, 100],
       [600, 300],
@@ -241,6 +243,43 @@ describe('synth', () => {
       seen.add(u32(d, 26) * 65536 + u16(d, 34));
     }
     expect(seen.size).toBe(70000);
+  });
+
+  it('transparent-flows: 60-byte PSH|ACK segments with 6 bytes of data, to and from web:80, seq/ack following each side', () => {
+    const frames = collect('transparent-flows', { packets: 1200, flows: 300, seed: 4 });
+    const next = new Map<string, number>();
+    for (const f of frames) {
+      const d = f.bytes;
+      expect(d.length).toBe(60);
+      expect(d[47]).toBe(0x18);
+      const [dir, , proto, l4] = tuple(d);
+      expect(proto).toBe(6);
+      const toWeb = u32(d, 30) === 0x0a0a000a;
+      expect(toWeb ? u16(d, l4 + 2) : u16(d, l4)).toBe(80);
+      expect(f.source).toBe(toWeb ? 'eth0' : 'web');
+      // from web: source MAC web's, else the router's (the frame enters on eth0 by source MAC too)
+      expect([...d.subarray(toWeb ? 0 : 6, toWeb ? 6 : 12)]).toEqual([0x00, 0x15, 0x5d, 0x0a, 0x00, 0x0a]);
+      const seq = u32(d, l4 + 4);
+      if (next.has(dir)) expect(seq).toBe(next.get(dir));
+      next.set(dir, (seq + 6) >>> 0);
+    }
+    expect(synthSources('transparent-flows')).toEqual(['eth0', 'web']);
+    expect(() => synthesize('transparent-flows', { packets: 1, flows: 8_192_001, seed: 1 }, () => {})).toThrow(RangeError);
+  });
+
+  it('transparent-syns: every frame a 60-byte SYN to web:80 from a distinct remote (address, port)', () => {
+    const frames = collect('transparent-syns', { packets: 70000, flows: 1, seed: 2 });
+    const seen = new Set<number>();
+    for (const f of frames) {
+      const d = f.bytes;
+      expect(d.length).toBe(60);
+      expect(d[14 + 20 + 13]).toBe(0x02);
+      expect(u32(d, 30)).toBe(0x0a0a000a);
+      expect(u16(d, 36)).toBe(80);
+      seen.add(u32(d, 26) * 65536 + u16(d, 34));
+    }
+    expect(seen.size).toBe(70000);
+    expect(() => synthesize('transparent-syns', { packets: 8_192_001, flows: 1, seed: 1 }, () => {})).toThrow(RangeError);
   });
 
   it('rejects bad options', () => {
