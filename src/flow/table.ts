@@ -295,6 +295,8 @@ const WASM_PAGE = 65536;
 const LOOKUP_MANY_DIRECT = 2048;
 /** Occupied slots of the new key's probe run offered as eviction candidates (they are in cache). */
 const PROBE_SAMPLE = 16;
+/** Bits of the insert marks (a power of two): 512 inserts in a batch set about 6% of them. */
+const INSERT_MARK_BITS = 8192;
 const FIB = 0x9e3779b1 | 0;
 const W = FLOW_KEY_WORDS;
 
@@ -422,6 +424,12 @@ export class FlowTable {
   private freeCount: number;
   /** Per-flow state words, FLOW_STATE_WORDS per handle (the caller's; see the essay). */
   readonly states: Int32Array;
+  /**
+   * A bit per (hash mod INSERT_MARK_BITS) of the entries installed since `clearInsertMarks`: a
+   * caller that probed a batch and then installed flows asks `insertedSince(hash)` whether a miss
+   * the probe reported may have become a hit (false: it certainly has not).
+   */
+  private readonly insertMarks = new Uint32Array(INSERT_MARK_BITS / 32);
   /** Removal rows of owned entries since the last clearRemovals (FLOW_REMOVAL_WORDS each). */
   removals: Int32Array = new Int32Array(64 * FLOW_REMOVAL_WORDS);
   removalCount = 0;
@@ -619,6 +627,17 @@ export class FlowTable {
   /** Name the owner of live entry h's per-flow state (> 0), so its removal is reported; 0 takes it back. */
   setOwner(h: number, owner: number): void {
     this.coldInts[(h << RS) + C_OWNER] = owner;
+  }
+
+  /** Start a new window for insertedSince. */
+  clearInsertMarks(): void {
+    this.insertMarks.fill(0);
+  }
+
+  /** Whether an entry whose hash is `hash` may have been installed since clearInsertMarks (false: none was). */
+  insertedSince(hash: number): boolean {
+    const b = hash & (INSERT_MARK_BITS - 1);
+    return (this.insertMarks[b >>> 5]! & (1 << (b & 31))) !== 0;
   }
 
   /** Forget the removal rows (the owner has read them). */
@@ -892,8 +911,8 @@ export class FlowTable {
    * Install a single entry; returns its handle, or -1 when the table is full (counted `full`).
    * An existing entry for the key is replaced, with its peer (counted `replaced`).
    */
-  insert(keys: Uint32Array, k: number, hash: number, now: number, ttl: number, action: number, generation: number): number {
-    const old = this.find(keys, k, hash);
+  insert(keys: Uint32Array, k: number, hash: number, now: number, ttl: number, action: number, generation: number, absent = false): number {
+    const old = absent ? -1 : this.find(keys, k, hash);
     if (old >= 0) this.counters[C_REPLACED] += this.removeFlow(old, FLOW_REMOVED_REPLACED);
     if (this.freeCount < 1 && !this.makeRoom(hash, now, 1)) {
       this.counters[C_FULL]++;
@@ -912,7 +931,8 @@ export class FlowTable {
    * key are replaced with their peers first (a re-run of the slow path after a policy change
    * installs the new pair over the old one), so a refused install also leaves the stale pair
    * gone. When both keys are equal (a flow to itself with equal ports), one single entry with
-   * fAction is made.
+   * fAction is made. `forwardAbsent`: the caller has just looked the forward key up and found
+   * nothing (a new flow), so it is not looked for again.
    */
   insertPair(
     fKeys: Uint32Array,
@@ -926,12 +946,13 @@ export class FlowTable {
     fAction: number,
     rAction: number,
     generation: number,
+    forwardAbsent = false,
   ): number {
     if ((fHash | 0) === (rHash | 0) && keysEqual(fKeys, fk, rKeys, rk)) {
-      return this.insert(fKeys, fk, fHash, now, ttl, fAction, generation);
+      return this.insert(fKeys, fk, fHash, now, ttl, fAction, generation, forwardAbsent);
     }
     const c = this.counters;
-    let old = this.find(fKeys, fk, fHash);
+    let old = forwardAbsent ? -1 : this.find(fKeys, fk, fHash);
     if (old >= 0) c[C_REPLACED] += this.removeFlow(old, FLOW_REMOVED_REPLACED);
     old = this.find(rKeys, rk, rHash);
     if (old >= 0) c[C_REPLACED] += this.removeFlow(old, FLOW_REMOVED_REPLACED);
@@ -1166,6 +1187,8 @@ export class FlowTable {
     while (slots[s] !== 0) s = (s + 1) & mask;
     slots[s] = ((hash & this.tagMask) * 2 ** this.handleBits + h + 1) >>> 0;
     this.slotHashes[s] = hash;
+    const mb = hash & (INSERT_MARK_BITS - 1);
+    this.insertMarks[mb >>> 5] = this.insertMarks[mb >>> 5]! | (1 << (mb & 31));
     this.count++;
     return h;
   }

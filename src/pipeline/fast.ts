@@ -61,6 +61,10 @@ export function fastStage(st: ShardState, batch: FrameBatch, generated: number):
   const drops = st.drops;
   let fused = tracer === null && generated === 0 && probeCount === batch.count;
   flows.lookupMany(keys, probe, probeCount, tHashes, times, found);
+  // Installs from here on are marked, so the slow path can trust a miss of this probe whose hash
+  // no install has touched. (Not for a recirculated batch, which runs inside the input batch's
+  // loop: the input batch's deferred frames still need the marks made since its own probe.)
+  if (generated === 0) flows.clearInsertMarks();
   let hits = 0;
   let sent = 0;
   let dropped = 0;

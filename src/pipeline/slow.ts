@@ -116,6 +116,8 @@ export class SlowPath implements CompositeDescriber {
     const cacheable = (kind === L3_KIND_IPV4 || kind === L3_KIND_IPV6) && (dstHi & 0x0100) === 0;
     const now = frameTime(batch, i);
     const tracer = st.tracer;
+    /** The flow's key was just looked up and is not in the table: installs need not look for it. */
+    let absent = false;
     if (cacheable) {
       // An earlier frame of this batch may have installed, replaced or evicted the flow: look it
       // up now. A frame the fast path deferred (it came after the batch's first slow path) has not
@@ -123,8 +125,13 @@ export class SlowPath implements CompositeDescriber {
       const deferred = cols.deferred[i] === 1;
       cols.deferred[i] = 0;
       const h = tableHash(batch.hashes[i]!, port);
-      // (a deferred frame's answer from the batched probe is taken back from the counters)
-      const e = deferred ? flows.lookupAgain(keys, k, h, now, cols.found[i]!) : flows.lookup(keys, k, h, now);
+      // (a deferred frame's answer from the batched probe is taken back from the counters; a miss
+      // stays a miss unless a flow of its hash was installed since the probe)
+      let e: number;
+      if (!deferred) e = flows.lookup(keys, k, h, now);
+      else if (cols.found[i] === -1 && !flows.insertedSince(h)) e = -1;
+      else e = flows.lookupAgain(keys, k, h, now, cols.found[i]!);
+      absent = e < 0;
       if (e >= 0) {
         const c = flows.actionOf(e);
         if (flows.generationOf(e) === policy.generation && flows.userDataOf(e) === macHash(dstHi, dstLo)) {
@@ -170,7 +177,7 @@ export class SlowPath implements CompositeDescriber {
       if (tracer) tracer.switchDrop(vs.lastReason);
       const c = this.dropComposite(vs.lastReason, NOTE_SWITCH);
       cols.comps[i] = c;
-      if (cacheable) this.cache(flows.insert(keys, k, tableHash(batch.hashes[i]!, port), now, st.uftTtl, c, policy.generation), dstHi, dstLo, batch, i, now);
+      if (cacheable) this.cache(flows.insert(keys, k, tableHash(batch.hashes[i]!, port), now, st.uftTtl, c, policy.generation, absent), dstHi, dstLo, batch, i, now);
       return;
     }
     if (egress === FORWARD_FLOOD) {
@@ -184,7 +191,7 @@ export class SlowPath implements CompositeDescriber {
     const h = tableHash(batch.hashes[i]!, port);
     const cs = st.composites;
     if (cs.verdicts[c] !== 0) {
-      this.cache(flows.insert(keys, k, h, now, st.uftTtl, c, policy.generation), dstHi, dstLo, batch, i, now);
+      this.cache(flows.insert(keys, k, h, now, st.uftTtl, c, policy.generation, absent), dstHi, dstLo, batch, i, now);
       return;
     }
     let installed: number;
@@ -194,7 +201,7 @@ export class SlowPath implements CompositeDescriber {
       const out = cs.egress[c]!;
       reverseKey(pkt, 0, rev, egressVlanOf(cs, c, vid), out);
       const rc = this.reverseComposite(c, port, vid);
-      installed = flows.insertPair(keys, k, h, rev, 0, tableHash(flowHash(rev, 0), out), now, this.slowTtl, c, rc, policy.generation);
+      installed = flows.insertPair(keys, k, h, rev, 0, tableHash(flowHash(rev, 0), out), now, this.slowTtl, c, rc, policy.generation, absent);
       if (installed >= 0) {
         this.cache(installed, dstHi, dstLo, batch, i, now);
         // The reply is addressed to the forward frame's source MAC as it left.
@@ -202,7 +209,7 @@ export class SlowPath implements CompositeDescriber {
       }
       if (tracer) tracer.installed(installed, flows, true, this.slowTtl);
     } else {
-      installed = flows.insert(keys, k, h, now, st.uftTtl, c, policy.generation);
+      installed = flows.insert(keys, k, h, now, st.uftTtl, c, policy.generation, absent);
       this.cache(installed, dstHi, dstLo, batch, i, now);
       if (tracer) tracer.installed(installed, flows, false, st.uftTtl);
     }

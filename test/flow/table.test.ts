@@ -844,3 +844,21 @@ describe('flow table: lazy memory and owners', () => {
     expect(rows()).toEqual([`${h} 1 cleared -1 5,6,7,8`]);
   });
 });
+
+describe('flow table: insert marks', () => {
+  it('insertedSince is true for the hash of every entry installed since clearInsertMarks, and false for most others', () => {
+    const t = new FlowTable({ capacity: 4096, whenFull: 'drop' });
+    ins(t, 1);
+    t.clearInsertMarks();
+    expect(t.insertedSince(hashOf(1))).toBe(false);
+    for (let i = 2; i < 514; i++) ins(t, i);
+    pair(t, 600, 601);
+    for (let i = 2; i < 514; i++) expect(t.insertedSince(hashOf(i))).toBe(true);
+    expect(t.insertedSince(hashOf(600)) && t.insertedSince(hashOf(601))).toBe(true);
+    let marked = 0;
+    for (let i = 1000; i < 3000; i++) if (t.insertedSince(hashOf(i))) marked++;
+    expect(marked).toBeLessThan(2000 * 0.12); // 514 of 8,192 bits: about 6% false positives
+    t.clearInsertMarks();
+    expect(t.insertedSince(hashOf(2))).toBe(false);
+  });
+});
