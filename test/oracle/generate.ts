@@ -4,13 +4,18 @@
  * (endpoint and network ACLs with every action, direction, rule type, priorities with ties,
  * protocol, port and address conditions; firewall settings; and in "layers" streams hand-built
  * VFP layers on any port with every rule action: rewrites, MAC rewrites, VLAN push/pop, meters,
- * MSS clamps, stateful or not, terminating or not), and traffic between the endpoints, host
- * vNICs and hosts behind the uplinks: conversations of TCP (SYN, ACK, FIN, RST ...), UDP, ICMP
- * echo and GRE in both directions, IPv6, ARP, pings to the gateway, broadcast and multicast,
- * unknown and own MACs, other EtherTypes, VLAN tags right, wrong and on access ports, QinQ,
- * IPv4 options and fragments, truncated and malformed frames, frames whose capture interface
- * names no port, on a packet clock that sometimes jumps exactly to a timeout, past it, or past
- * the RST cut. Batches of random sizes.
+ * MSS clamps, stateful or not, terminating or not, with random group and rule priorities and
+ * conditions, plus single-purpose layers (a NAT-like source rewrite, an MSS clamp, a MAC
+ * rewrite toward another port) so that those paths are common), and traffic between the
+ * endpoints, host vNICs and hosts behind the uplinks: conversations of TCP (SYN with MSS
+ * options, ACK, FIN, RST ...), UDP, ICMP echo and GRE in both directions, IPv6, ARP, pings to
+ * the gateway (now and then broadcast), broadcast and multicast, unknown and own MACs, other
+ * EtherTypes, VLAN tags right, wrong and on access ports, QinQ, IPv4 options and fragments,
+ * frames snapped anywhere or only into their payload, malformed frames, frames whose capture
+ * interface names no port or the wrong port. The packet clock mostly ticks, and sometimes
+ * jumps exactly one timeout (UFT TTL, flow TTLs, the RST cut) after the previous frame or after
+ * a conversation's last frame, or far past every timeout; it never goes back unless asked
+ * (`backwards`: see the known out-of-order bug in oracle.test.ts). Batches of random sizes.
  */
 import { Prng } from '../../src/base/bytes.js';
 import { loadTopology } from '../../src/config/topology.js';
@@ -212,8 +217,6 @@ function prefix(r: R, family: 4 | 6, sk: Skeleton): Prefix {
   return { family: 6, words: words.map((w, i) => (length >= 32 * (i + 1) ? w : length <= 32 * i ? 0 : (w & ((0xffffffff << (32 - (length - 32 * i))) >>> 0)) >>> 0)), length };
 }
 
-const RULE_PORTS = [80, 443, 22, 53, 8080, 40000, 40001];
-
 function conditions(r: R, family: 4 | 6, sk: Skeleton, macs: string[]): Conditions {
   const c: Conditions = {};
   if (r.chance(0.4)) c.protocols = family === 4 ? r.pick([[6], [17], [1], [6, 17], [47], [6, 1], [58]]) : r.pick([[6], [17], [58], [6, 17], [1]]);
@@ -333,6 +336,8 @@ interface Node {
 interface Conv {
   a: Node;
   b: Node;
+  /** Time of its last frame (ms after the start), -1 before the first. */
+  last: number;
   v6: boolean;
   proto: 'tcp' | 'udp' | 'icmp' | 'gre';
   sport: number;
@@ -399,6 +404,23 @@ class Traffic {
     private readonly backwards: boolean,
   ) {}
 
+  private stamp(): { sec: number; ns: number } {
+    return { sec: 1_700_000_000 + Math.floor(this.t / 1000), ns: (this.t % 1000) * 1_000_000 };
+  }
+
+  /** The time of a conversation's next frame: now and then exactly a timeout after its last frame (when that is not in the past). */
+  private clockFor(conv: Conv): { sec: number; ns: number } {
+    const r = this.r;
+    if (conv.last >= 0 && r.chance(0.12)) {
+      const at = conv.last + 1000 * r.pick(this.ttls);
+      if (at >= this.t) {
+        this.t = at;
+        return this.stamp();
+      }
+    }
+    return this.clock();
+  }
+
   private clock(): { sec: number; ns: number } {
     const r = this.r;
     const x = r.below(40);
@@ -409,7 +431,7 @@ class Traffic {
     else if (x === 4 && this.backwards) this.t = Math.max(0, this.t - r.below(60_000)); // out of order
     else this.t += r.below(1000);
     if (r.chance(0.05)) this.lastJump = this.t;
-    return { sec: 1_700_000_000 + Math.floor(this.t / 1000), ns: (this.t % 1000) * 1_000_000 };
+    return this.stamp();
   }
 
   private spec(conv: Conv, forward: boolean): { from: Node; to: Node; spec: FrameSpec } {
@@ -436,7 +458,7 @@ class Traffic {
     if (peers.length === 0) return null;
     const b = r.pick(peers);
     const proto = r.pick(['tcp', 'tcp', 'tcp', 'udp', 'udp', 'icmp', 'icmp', 'gre'] as const);
-    const conv: Conv = { a, b, v6: a.v6 !== null && b.v6 !== null && r.chance(0.5), proto, sport: r.pick([40000, 40001, 40002, 53000, 80, 7]), dport: r.pick([80, 443, 22, 53, 8080, 25]) };
+    const conv: Conv = { a, b, last: -1, v6: a.v6 !== null && b.v6 !== null && r.chance(0.5), proto, sport: r.pick([40000, 40001, 40002, 53000, 80, 7]), dport: r.pick([80, 443, 22, 53, 8080, 25]) };
     this.convs.push(conv);
     if (this.convs.length > 12) this.convs.shift();
     return conv;
@@ -445,20 +467,21 @@ class Traffic {
   /** One input frame. */
   next(): InputFrame {
     const r = this.r;
-    const { sec, ns } = this.clock();
+    const x = r.below(100);
+    const conv = x < 70 ? (this.convs.length > 0 && r.chance(0.6) ? r.pick(this.convs) : this.newConv()) : null;
+    const { sec, ns } = conv !== null ? this.clockFor(conv) : this.clock();
     let from: Node;
     let to: Node | null = null;
     let spec: FrameSpec;
-    const x = r.below(100);
     const some = r.pick(this.nodes);
     if (x < 70) {
-      const conv = this.convs.length > 0 && r.chance(0.6) ? r.pick(this.convs) : this.newConv();
       if (conv === null) return this.other(some, sec, ns);
+      conv.last = this.t;
       ({ from, to, spec } = this.spec(conv, r.chance(0.55)));
     } else if (x < 78) {
       // ARP: a request for a node's address or a gateway, broadcast; or a reply, unicast
       from = some;
-      const target = r.pick(this.nodes.filter((n) => n.kind !== 'external' || n === from) );
+      const target = r.pick(this.nodes.filter((n) => n.kind !== 'external' || n === from));
       if (r.chance(0.8)) spec = { src: from.mac, dst: 'ff:ff:ff:ff:ff:ff', arp: { op: 1, spa: from.v4, tpa: r.chance(0.85) ? target.v4 : '10.20.0.222' } };
       else spec = { src: from.mac, dst: target.mac, arp: { op: 2, spa: from.v4, tpa: target.v4, tha: target.mac } };
       to = target;

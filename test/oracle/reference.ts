@@ -1127,7 +1127,7 @@ export class ReferenceShard {
 // ---- transpositions ----------------------------------------------------------------------------------
 
 /** The frame as it leaves with decision `dec`: addresses, ports, MSS (checksums recomputed), MACs, VLAN tag. */
-export function transform(bytes: Uint8Array, d: Decoded, dec: Decision): Uint8Array {
+function transform(bytes: Uint8Array, d: Decoded, dec: Decision): Uint8Array {
   const out = bytes.slice();
   const ip = d.kind === 'ipv4' || d.kind === 'ipv6';
   if (ip && (dec.srcAddr || dec.dstAddr || dec.srcPort !== null || dec.dstPort !== null || dec.mss > 0)) {
