@@ -17,6 +17,7 @@
  *   ACK, PSH, RST, SYN, FIN): a SYN is "S", a SYN-ACK "AS", a data segment "AP".
  * - A field whose bytes were not captured is left out, never guessed.
  */
+import { KEY_PROTO, keyProtocol } from '../frame/batch.js';
 import type { FrameBatch } from '../frame/batch.js';
 import {
   FLOW_KEY_WORDS,
@@ -118,7 +119,7 @@ function describeLayers(
   }
   const l3 = inner ? batch.innerL3Offsets[i]! : batch.l3Offsets[i]!;
   if (l3 < 0) return;
-  const keyedProto = (batch.keys[i * FLOW_KEY_WORDS + 9]! >>> 16) & 0xff;
+  const keyedProto = keyProtocol(batch.keys[i * FLOW_KEY_WORDS + KEY_PROTO]!);
   const flags = batch.flags[i]!;
   if (type === ETHERTYPE_ARP) {
     if (end - l3 < 8) return;

@@ -165,8 +165,9 @@ export class SlowPath implements CompositeDescriber {
     const vid = batch.vlanCounts[i]! > 0 ? ((d[o + 14]! << 8) | d[o + 15]!) & 0x0fff : 0;
 
     let egress: number;
-    if (kind === L3_KIND_ARP && keyProtocol(keys[k + KEY_PROTO]!) === 1 && (dstHi & 0x0100) !== 0) {
+    if (kind === L3_KIND_ARP && keyProtocol(keys[k + KEY_PROTO]!) === 1 && (dstHi & 0x0100) !== 0 && (vid === 0 || vs.kinds[port] === PORT_KIND_UPLINK)) {
       // ARP request: delivered to the port owning the target address (the gateway's vNIC answers).
+      // (A tagged one from an access port is the switch's to drop: vlan-mismatch.)
       egress = this.arpOwner(port, vid, keys[k + KEY_DST]!);
       if (egress < 0) egress = vs.forward(port, dstHi, dstLo, vid);
       else if (tracer) tracer.note(`switch: ARP request for ${policy.portNames[egress]}'s address delivered to it alone`);

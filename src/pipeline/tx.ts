@@ -9,6 +9,7 @@
  * Counters: an input frame counts once in `out` or `dropped` (by reason); a frame the host
  * generated counts in `host-forwarded` or `host-dropped` instead. `emitted` counts every copy.
  */
+import { DropReasonId } from '../base/reasons.js';
 import type { FrameBatch } from '../frame/batch.js';
 import { EMIT_DROP, EMIT_FORWARD, SLAB_INPUT, SLAB_SCRATCH } from './output.js';
 import { rewriteStage } from './rewrite.js';
@@ -108,6 +109,8 @@ export function txPlainRun(st: ShardState, batch: FrameBatch, from: number, to: 
   return i;
 }
 
+const UNKNOWN_PORT = DropReasonId['unknown-port'];
+
 function drop(st: ShardState, batch: FrameBatch, i: number, reason: number, c: number, generated: number, trace: boolean): void {
   const cols = st.cols;
   if (generated !== 0) st.counters[C_HOST_DROPPED]++;
@@ -126,6 +129,8 @@ function drop(st: ShardState, batch: FrameBatch, i: number, reason: number, c: n
     o = at;
     slab = SLAB_SCRATCH;
   }
-  st.out.add(EMIT_DROP, cols.origins[i]!, batch.ports[i]!, batch.ports[i]!, slab, o, len, batch.wireLengths[i]!, c, reason, c === -1 ? 0 : cols.hits[i]!, generated !== 0 ? st.recirculatedKinds[i]! : 0);
+  // A frame no port could take (no uplink to default to) is dropped on no port.
+  const port = reason === UNKNOWN_PORT ? -1 : batch.ports[i]!;
+  st.out.add(EMIT_DROP, cols.origins[i]!, port, port, slab, o, len, batch.wireLengths[i]!, c, reason, c === -1 ? 0 : cols.hits[i]!, generated !== 0 ? st.recirculatedKinds[i]! : 0);
   if (trace && st.tracer) st.tracer.verdictDrop(reason);
 }

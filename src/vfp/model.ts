@@ -26,27 +26,28 @@
  * Local/Remote into src/dst according to its direction.
  */
 import type { DropReason } from '../base/reasons.js';
+import { FLOW_KEY_WORDS, KEY_DST, KEY_PORT_ETHERTYPE, KEY_PORTS, KEY_PROTO, KEY_SRC, KEY_VNI } from '../frame/batch.js';
 
 /** Words of packet metadata a classifier reads, per packet. */
 export const PKT_WORDS = 16;
 /** Source address: 4 words (IPv4 in the first, others 0). */
-export const PKT_SRC = 0;
+export const PKT_SRC = KEY_SRC;
 /** Destination address: 4 words. */
-export const PKT_DST = 4;
+export const PKT_DST = KEY_DST;
 /** (source port << 16) | destination port (TCP/UDP); ICMP: (type << 8 | code) << 16 | echo id. */
-export const PKT_PORTS = 8;
+export const PKT_PORTS = KEY_PORTS;
 /** (family << 24) | (IP protocol << 16) | VLAN id (0 untagged); family 4, 6, or 1 (ARP) / 0 (other). */
-export const PKT_PROTO = 9;
+export const PKT_PROTO = KEY_PROTO;
 /** VXLAN VNI in the low 24 bits (0 when not encapsulated); bit 31 set for an encapsulated frame. */
-export const PKT_VNI = 10;
+export const PKT_VNI = KEY_VNI;
 /** EtherType in the low 16 bits; the high 16 bits are the engine port id (ignored by classifiers). */
-export const PKT_ETHERTYPE = 11;
+export const PKT_ETHERTYPE = KEY_PORT_ETHERTYPE;
 /** Source MAC: high 16 bits, then low 32 bits. */
-export const PKT_SRC_MAC_HI = 12;
-export const PKT_SRC_MAC_LO = 13;
+export const PKT_SRC_MAC_HI = FLOW_KEY_WORDS;
+export const PKT_SRC_MAC_LO = FLOW_KEY_WORDS + 1;
 /** Destination MAC: high 16 bits, then low 32 bits. */
-export const PKT_DST_MAC_HI = 14;
-export const PKT_DST_MAC_LO = 15;
+export const PKT_DST_MAC_HI = FLOW_KEY_WORDS + 2;
+export const PKT_DST_MAC_LO = FLOW_KEY_WORDS + 3;
 
 /** Direction, relative to the port's device: OUT = from the VM/container into the switch, IN = toward it. */
 export const DIR_OUT = 0;

@@ -8,6 +8,7 @@ import { DROP_REASONS } from '../../src/base/reasons.js';
 import { FrameBatch } from '../../src/frame/batch.js';
 import { Engine } from '../../src/pipeline/engine.js';
 import type { FrameSink, IngressMap } from '../../src/pipeline/engine.js';
+import { EMIT_FORWARD } from '../../src/pipeline/output.js';
 import { COUNTER_NAMES, frameTime, hex } from './outcome.js';
 import type { InputFrame, RunResult, SinkEvent, StreamSetup } from './outcome.js';
 
@@ -16,12 +17,6 @@ export interface EngineRunOptions {
   batches?: readonly number[];
   /** Flow table entries (default 4,096: large enough that no stream fills it, above the size the table probes frame by frame). */
   flowCapacity?: number;
-  /**
-   * Work around the composite-growth bug (oracle.test.ts, "known engine bugs"): grow the
-   * engine's composite table to 4,096 entries before the first frame, so that no batch sees it
-   * grow. Default true; the test that shows the bug turns it off. Remove once the engine is fixed.
-   */
-  presizeComposites?: boolean;
 }
 
 /**
@@ -32,18 +27,24 @@ export interface EngineRunOptions {
 export function runEngine(setup: StreamSetup, frames: readonly InputFrame[], options: EngineRunOptions = {}): RunResult {
   const batches = options.batches ?? [512];
   const engine = new Engine(setup.policies[0]!, { flowCapacity: options.flowCapacity ?? 4096, uftTtl: setup.uftTtl, rstTimeout: setup.rstTimeout });
-  if (options.presizeComposites ?? true) {
-    const table = engine.composites as unknown as { verdicts: Uint8Array; grow(): void };
-    while (table.verdicts.length < 4096) table.grow();
-  }
   const names = (): readonly string[] => engine.policy.portNames;
   const events: SinkEvent[] = [];
   const sink: FrameSink = {
-    forward(port, _ingress, d, o, len, wire, _s, _ns, number, _c, hit, generated) {
-      events.push({ n: number, kind: 'forward', port: names()[port]!, hit, generated, bytes: hex(d.subarray(o, o + len)), wire });
-    },
-    drop(port, d, o, len, wire, _s, _ns, number, reason, _c, hit, generated) {
-      events.push({ n: number, kind: 'drop', port: names()[port] ?? '-', reason: DROP_REASONS[reason]!, hit, generated, bytes: hex(d.subarray(o, o + len)), wire });
+    emit(out) {
+      const input = out.input!;
+      for (let j = 0; j < out.count; j++) {
+        const d = out.dataOf(j);
+        const o = out.offsets[j]!;
+        const bytes = hex(d.subarray(o, o + out.lengths[j]!));
+        const number = input.numbers[out.frames[j]!]!;
+        const port = out.ports[j]!;
+        const hit = out.hits[j] === 1;
+        const generated = out.generated[j]!;
+        const wire = out.wireLengths[j]!;
+        // (the same key order as the model's events: compare.ts compares them as text)
+        if (out.kinds[j] === EMIT_FORWARD) events.push({ n: number, kind: 'forward', port: names()[port]!, hit, generated, bytes, wire });
+        else events.push({ n: number, kind: 'drop', port: names()[port] ?? '-', reason: DROP_REASONS[out.reasons[j]!]!, hit, generated, bytes, wire });
+      }
     },
   };
   const portCount = names().length;
@@ -87,7 +88,7 @@ export function runEngine(setup: StreamSetup, frames: readonly InputFrame[], opt
   const ports: Record<string, { rx: number; tx: number }> = {};
   names().forEach((p, i) => (ports[p] = { rx: engine.portRx[i]!, tx: engine.portTx[i]! }));
   const meters: Record<string, { packets: number; bytes: number }> = {};
-  [...engine.policy.meters]
+  [...engine.meterNames]
     .map((m, i) => [m, i] as const)
     .sort()
     .forEach(([m, i]) => {

@@ -12,10 +12,11 @@
  *
  * Known disagreements (the engine differs from what the README documents) are listed in
  * KNOWN_QUIRKS: the model follows the engine there for the random run, and a failing test per
- * quirk shows the disagreement on a stream that has it. Two engine bugs the model cannot follow
- * are kept out of the random run instead: the composite table is grown before the first frame
- * (engine.ts `presizeComposites`), and the packet clock never goes back (generate.ts
- * `backwards`); each has its failing test too.
+ * quirk shows the disagreement on a stream that has it. One engine behaviour the model cannot
+ * follow is kept out of the random run instead: the packet clock never goes back (generate.ts
+ * `backwards`); it has its failing test too. Fixed since the oracle found them (their tests now
+ * pass): frames lost when the composite table grew inside a batch, an unknown-port drop reported
+ * on port 0, a tagged ARP request from an access port delivered, meters counted by position.
  */
 import { describe, expect, it } from 'vitest';
 import { loadTopology } from '../../src/config/topology.js';
@@ -39,7 +40,7 @@ const FIRST_SEED = Number(process.env.ORACLE_SEED ?? 1);
 const FRAMES = Number(process.env.ORACLE_FRAMES ?? 100);
 
 /** Where the engine is known to differ from the documented behaviour (see reference.ts `Quirks`). */
-const KNOWN_QUIRKS: Quirks = { unknownPortOnPort0: true, taggedArpFromAccessPort: true, metersByPosition: true, laterFragmentZeroHeader: true, portRewriteWithoutPorts: true };
+const KNOWN_QUIRKS: Quirks = { unknownPortOnPort0: false, taggedArpFromAccessPort: false, metersByPosition: false, laterFragmentZeroHeader: true, portRewriteWithoutPorts: true };
 
 function check(seed: number, quirks: Quirks): { report: string | null; engine: RunResult } {
   const s = randomStream(seed, FRAMES);
@@ -118,9 +119,9 @@ describe('oracle: known engine disagreements (each fails until the engine is fix
       return { bytes, wire: bytes.length, sec: 1_700_000_000 + Math.floor(ms / 1000), ns: (ms % 1000) * 1_000_000, ingress: x.from };
     });
   /** Run the frames through the engine (batches of `batches`) and the model; throw the report of the first difference. */
-  const same = (policies: Policy[], changes: number[], sent: Sent[], options: { batches?: number[]; quirks?: Quirks; presizeComposites?: boolean; flowCapacity?: number } = {}): void => {
+  const same = (policies: Policy[], changes: number[], sent: Sent[], options: { batches?: number[]; quirks?: Quirks; flowCapacity?: number } = {}): void => {
     const s = { seed: 0, mode: 'hns' as const, setup: { policies, changes, uftTtl: 240, rstTimeout: 5 }, frames: frames(sent), batches: options.batches ?? [512] };
-    const engine = runEngine(s.setup, s.frames, { batches: s.batches, presizeComposites: options.presizeComposites ?? true, ...(options.flowCapacity ? { flowCapacity: options.flowCapacity } : {}) });
+    const engine = runEngine(s.setup, s.frames, { batches: s.batches, ...(options.flowCapacity ? { flowCapacity: options.flowCapacity } : {}) });
     const report = compare(s, engine, runReference(s.setup, s.frames, options.quirks ?? KNOWN_QUIRKS));
     if (report !== null) throw new Error(report);
   };
@@ -147,10 +148,10 @@ describe('oracle: known engine disagreements (each fails until the engine is fix
   // reason). Here web opens 80 connections, each decided by its own rule (a composite and a
   // reverse composite each): from the one that makes composite 64 on, every new connection of
   // the batch is lost; in batches of 1, the one frame that makes composite 64.
-  it.fails('frames whose decision was made after the composite table grew in their batch are not lost', () => {
+  it('frames whose decision was made after the composite table grew in their batch are not lost', () => {
     const rules = Array.from({ length: 80 }, (_, i) => ({ id: `R${i}`, priority: i, conditions: { protocols: [6], dstPorts: [{ from: 1000 + i, to: 1000 + i }] }, action: { type: 'allow' as const }, stateful: true }));
     const sent = rules.map((_, i): Sent => ({ from: 'web', at: i * 0.01, frame: tcp(WEB, CLIENT, ['10.10.0.10', '10.10.0.50'], 50000, 1000 + i, 0x02) }));
-    same([withLayers(1, layer(rules))], [], sent, { presizeComposites: false });
+    same([withLayers(1, layer(rules))], [], sent);
   });
 
   // The sweep runs after each batch at the batch's last timestamp and removes entries dead at
@@ -175,7 +176,7 @@ describe('oracle: known engine disagreements (each fails until the engine is fix
   // Engine.run() sets ports[i] = 0 for a frame with no ingress port, and the sink's drop gets
   // port 0 (FrameSink: "-1 when unknown"). Here, on a host without uplinks, a frame from an
   // interface that names no port, with an unknown source MAC, is reported dropped on 'web'.
-  it.fails('a frame with no ingress port is dropped on no port', () => {
+  it('a frame with no ingress port is dropped on no port', () => {
     const doc = natTopology() as { host: { uplinks: unknown[] } };
     const policy = policyOf({ ...doc, host: { ...doc.host, uplinks: [] } });
     same([policy], [], [{ from: null, at: 0, frame: { src: '02:77:00:00:00:01', dst: NAT_WEB, ip: { src: '172.20.0.99', dst: '172.20.0.10' }, udp: { sport: 1, dport: 2 } } }], { quirks: { ...KNOWN_QUIRKS, unknownPortOnPort0: false } });
@@ -185,7 +186,7 @@ describe('oracle: known engine disagreements (each fails until the engine is fix
   // switch's VLAN check, and arpOwner ignores the tag of a frame from an access port. Here web
   // sends a request tagged VLAN 100 for db's address: db receives it, still tagged (README: a
   // tagged frame from an access port is dropped, vlan-mismatch).
-  it.fails('a VLAN-tagged ARP request from an access port is dropped vlan-mismatch', () => {
+  it('a VLAN-tagged ARP request from an access port is dropped vlan-mismatch', () => {
     same([policyOf(transparentTopology())], [], [{ from: 'web', at: 0, frame: { src: WEB, dst: 'ff:ff:ff:ff:ff:ff', vlan: 100, arp: { op: 1, spa: '10.10.0.10', tpa: '10.10.0.20' } } }], { quirks: { ...KNOWN_QUIRKS, taggedArpFromAccessPort: false } });
   });
 
@@ -194,7 +195,7 @@ describe('oracle: known engine disagreements (each fails until the engine is fix
   // update counts move to another meter's name, or vanish. Here a TCP frame is counted under
   // 'a' (generation 1: ['a', 'b']); generation 2 meters only 'b', and the engine reports the
   // frame under 'b'.
-  it.fails('meter counts keep their names across policy generations', () => {
+  it('meter counts keep their names across policy generations', () => {
     const meter = (id: string, proto: number, name: string) => ({ id, priority: 1, conditions: { protocols: [proto] }, action: { type: 'meter' as const, meter: name }, stateful: false });
     const policies = [withLayers(1, layer([meter('A', 6, 'a'), meter('B', 17, 'b')])), withLayers(2, layer([meter('B', 17, 'b')]))];
     same(policies, [1], [

@@ -8,7 +8,7 @@
  * the frames before the bad spot, then one error line naming the file and byte offset (exit 2).
  */
 import type { Command } from 'commander';
-import { FLOW_KEY_WORDS, FRAME_FLAG_VXLAN, FrameBatch, L3_KIND_ARP, L3_KIND_IPV4, L3_KIND_IPV6 } from '../../frame/batch.js';
+import { FLOW_KEY_WORDS, FRAME_FLAG_VXLAN, FrameBatch, KEY_PROTO, L3_KIND_ARP, L3_KIND_IPV4, L3_KIND_IPV6, keyKind } from '../../frame/batch.js';
 import { PARSE_ERRORS, PARSE_ERROR_COUNT } from '../../base/reasons.js';
 import { VfpError, EXIT_USAGE } from '../../base/errors.js';
 import { CaptureReader } from '../../io/reader.js';
@@ -117,7 +117,7 @@ function count(t: Totals, batch: FrameBatch, i: number): void {
   t.frames++;
   t.bytes += batch.lengths[i]!;
   t.wireBytes += batch.wireLengths[i]!;
-  const kind = batch.keys[i * FLOW_KEY_WORDS + 9]! >>> 24;
+  const kind = keyKind(batch.keys[i * FLOW_KEY_WORDS + KEY_PROTO]!);
   if (kind === L3_KIND_IPV4) t.ipv4++;
   else if (kind === L3_KIND_IPV6) t.ipv6++;
   else if (kind === L3_KIND_ARP) t.arp++;

@@ -13,6 +13,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError } from '../../base/errors.js';
+import { KEY_DST, KEY_PORT_ETHERTYPE, KEY_PORTS, KEY_PROTO, KEY_SRC, keyKind, keyPort, keyProtocol, keyVlan } from '../../frame/batch.js';
 import { TextOut } from '../../io/text-out.js';
 import { Engine } from '../../pipeline/engine.js';
 import type { FrameSink } from '../../pipeline/engine.js';
@@ -132,13 +133,13 @@ export function flowDump(engine: Engine): string[] {
     f.copyKey(h, key, 0);
     const c = f.actionOf(h);
     const cs = engine.composites;
-    const port = names[key[11]! >>> 16] ?? '?';
-    const proto = (key[9]! >>> 16) & 0xff;
-    const fam = key[9]! >>> 24;
+    const port = names[keyPort(key[KEY_PORT_ETHERTYPE]!)] ?? '?';
+    const proto = keyProtocol(key[KEY_PROTO]!);
+    const fam = keyKind(key[KEY_PROTO]!);
     const addr = (o: number): string => (fam === 4 ? `${key[o]! >>> 24}.${(key[o]! >>> 16) & 255}.${(key[o]! >>> 8) & 255}.${key[o]! & 255}` : [0, 1, 2, 3].map((w) => key[o + w]!.toString(16).padStart(8, '0')).join(':'));
     const verdict = cs.verdicts[c] === 0 ? `forward:${cs.egressName(c)}` : `drop`;
     lines.push(
-      `  in_port(${port}),proto(${proto}),src(${addr(0)}),dst(${addr(4)}),ports(${key[8]! >>> 16},${key[8]! & 0xffff}),vlan(${key[9]! & 0xfff}) packets:${f.packetsOf(h)}, bytes:${f.bytesOf(h)}, used:${f.lastSeenOf(h).toFixed(3)}, expires:${f.expiryOf(h).toFixed(3)}, gen:${f.generationOf(h)}${f.peerOf(h) >= 0 ? `, pair:${f.peerOf(h)}` : ''}, actions:${verdict}${cs.specs[c]?.reverse ? ' (reverse)' : ''}`,
+      `  in_port(${port}),proto(${proto}),src(${addr(KEY_SRC)}),dst(${addr(KEY_DST)}),ports(${key[KEY_PORTS]! >>> 16},${key[KEY_PORTS]! & 0xffff}),vlan(${keyVlan(key[KEY_PROTO]!)}) packets:${f.packetsOf(h)}, bytes:${f.bytesOf(h)}, used:${f.lastSeenOf(h).toFixed(3)}, expires:${f.expiryOf(h).toFixed(3)}, gen:${f.generationOf(h)}${f.peerOf(h) >= 0 ? `, pair:${f.peerOf(h)}` : ''}, actions:${verdict}${cs.specs[c]?.reverse ? ' (reverse)' : ''}`,
     );
   });
   return lines;
