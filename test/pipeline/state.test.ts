@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { FLOW_REMOVAL_HANDLE, FLOW_REMOVAL_REASON, FLOW_REMOVAL_REASONS, FLOW_REMOVAL_STATE, FLOW_STATE_WORDS } from '../../src/flow/table.js';
 import type { FlowOwner } from '../../src/pipeline/engine.js';
+import { Tracer } from '../../src/pipeline/trace.js';
 import { engineOf, policyOf, ROUTER, runFrames, transparentTopology, WEB } from './helpers.js';
 import type { Sent } from './helpers.js';
 
@@ -106,5 +107,18 @@ describe('flow owners', () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(new Set(seen)).toEqual(owned);
     expect(engine.counter('flows-released')).toBe(released.length);
+  });
+});
+
+describe('trace: the ingress rule', () => {
+  it('names the rule the engine applied: a frame from the uplink\'s own MAC enters by source MAC, not by default', () => {
+    const engine = engineOf(transparentTopology());
+    const tracer = new Tracer(() => engine.policy);
+    engine.tracer = tracer;
+    const fromUplinkMac: Sent = { from: '', at: 0, frame: { src: '00:15:5d:00:00:01', dst: WEB, ip: { src: '10.10.0.2', dst: '10.10.0.10' }, udp: { sport: 5, dport: 6 } } };
+    const fromClient: Sent = { from: '', at: 0.1, frame: { src: '02:00:0a:0a:00:77', dst: WEB, ip: { src: '10.10.0.77', dst: '10.10.0.10' }, udp: { sport: 5, dport: 6 } } };
+    runFrames(engine, [fromUplinkMac, fromClient]);
+    tracer.finish();
+    expect(tracer.done.map((t) => `${t.ingress.port} by ${t.ingress.by}`)).toEqual(['eth0 by source MAC', 'eth0 by default (first uplink)']);
   });
 });
