@@ -149,7 +149,7 @@ export class Engine {
     const origins = st.outer.origins;
     for (let i = 0; i < n; i++) origins[i] = i;
     this.walk(batch, ingress, 0);
-    if (n > 0) st.flows.sweep(batch.timestampSeconds[n - 1]! + batch.timestampNanos[n - 1]! * 1e-9, st.sweepBudget);
+    if (n > 0) st.flows.sweep(st.clock, st.sweepBudget);
     this.releaseRemovedFlows();
     sink.emit(st.out);
   }

@@ -2,8 +2,9 @@
  * Stage `ingress`: each frame of a parsed batch gets its ingress port (the `ports` column, and the
  * high half of key word KEY_PORT_ETHERTYPE, so the same 5-tuple on two ports is two flows) and
  * its first `next`: NEXT_DROP for a frame with no port or a parse error (the reason in `reasons`),
- * else NEXT_SLOW; unicast IP frames are also listed for the flow probe with their table hash and
- * packet time.
+ * else NEXT_SLOW with its time on the packet clock (`times`: the latest timestamp so far, so time
+ * never runs backwards for the flow table); unicast IP frames are also listed for the flow probe
+ * with their table hash.
  *
  * The port of an input frame: the capture interface's port when the interface names one; else
  * the forced port (`--ingress`); else the port owning the source MAC; else the first uplink.
@@ -71,6 +72,7 @@ export function ingressStage(st: ShardState, batch: FrameBatch, ingress: Ingress
   const tracer = st.tracer;
   let probeCount = 0;
   let slow = 0;
+  let clock = st.clock;
   if (generated === 0) st.counters[C_IN] += n;
   const byInterface = ingress.byInterface;
   const interfaces = byInterface.length;
@@ -82,6 +84,16 @@ export function ingressStage(st: ShardState, batch: FrameBatch, ingress: Ingress
   const v = batch.view;
   for (let i = 0; i < n; i++) {
     const k = i * FLOW_KEY_WORDS;
+    if (generated !== 0) {
+      // A recirculated frame happens at the time of the frame that caused it (this batch level
+      // runs inside the input batch's loop, whose clock ingress has already moved to its end).
+      times[i] = st.outer.times[cols.origins[i]!]!;
+    } else {
+      // Every input frame moves the clock, dropped ones too.
+      const t = seconds[i]! + nanos[i]! * 1e-9;
+      if (t > clock) clock = t;
+      times[i] = clock;
+    }
     let port: number;
     if (generated !== 0) {
       port = ports[i]!;
@@ -121,9 +133,9 @@ export function ingressStage(st: ShardState, batch: FrameBatch, ingress: Ingress
     const kind = keyKind(keys[k + KEY_PROTO]!);
     if ((kind !== L3_KIND_IPV4 && kind !== L3_KIND_IPV6) || (d[offsets[i]!]! & 0x01) !== 0) continue; // not cached: the slow path
     tHashes[i] = tableHash(hashes[i]!, port);
-    times[i] = seconds[i]! + nanos[i]! * 1e-9;
     probe[probeCount++] = i;
   }
+  st.clock = clock;
   cols.slowCount = slow;
   cols.probeCount = probeCount;
   return probeCount;

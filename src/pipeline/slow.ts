@@ -114,7 +114,7 @@ export class SlowPath implements CompositeDescriber {
     const dstHi = (d[o]! << 8) | d[o + 1]!;
     const dstLo = v.getUint32(o + 2);
     const cacheable = (kind === L3_KIND_IPV4 || kind === L3_KIND_IPV6) && (dstHi & 0x0100) === 0;
-    const now = frameTime(batch, i);
+    const now = cols.times[i]!;
     const tracer = st.tracer;
     /** The flow's key was just looked up and is not in the table: installs need not look for it. */
     let absent = false;
@@ -266,7 +266,7 @@ export class SlowPath implements CompositeDescriber {
     const k = i * FLOW_KEY_WORDS;
     for (let w = 0; w < FLOW_KEY_WORDS; w++) if (rev[w] !== batch.keys[k + w]) return false;
     const rc = this.reverseComposite(fc, fport, fvid);
-    const now = frameTime(batch, i);
+    const now = st.cols.times[i]!;
     const fh = tableHash(flowHash(fwd, 0), fport);
     const handle = flows.insertPair(fwd, 0, fh, rev, 0, tableHash(batch.hashes[i]!, batch.ports[i]!), now, this.slowTtl, fc, rc, policy.generation);
     if (handle < 0) return false;
@@ -601,10 +601,6 @@ export class SlowPath implements CompositeDescriber {
 
 function reasonText(reason: number): string {
   return reason === DropReasonId['vlan-mismatch'] ? 'VLAN mismatch' : reason === DropReasonId['unknown-mac'] ? 'no port of the segment has the destination MAC' : `drop ${reason}`;
-}
-
-export function frameTime(batch: FrameBatch, i: number): number {
-  return batch.timestampSeconds[i]! + batch.timestampNanos[i]! * 1e-9;
 }
 
 /** TCP flags of the keyed frame (0 when not TCP or not captured). */

@@ -89,7 +89,7 @@ export class FrameColumns {
   reasons: Uint8Array = new Uint8Array(0);
   /** 1 when the frame took the fast path. */
   hits: Uint8Array = new Uint8Array(0);
-  /** Frames probed in the flow table, their table hashes, times and the handles found. */
+  /** Frames probed in the flow table, their table hashes and the handles found; `times` is every frame's packet clock (ingress sets it). */
   probe: Int32Array = new Int32Array(0);
   probeCount = 0;
   tableHashes: Uint32Array = new Uint32Array(0);
@@ -153,6 +153,12 @@ export class ShardState {
   /** HOST_REPLY_* of each recirculated frame. */
   readonly recirculatedKinds = new Uint8Array(512);
   recirculatedSize = 0;
+  /**
+   * The packet clock (seconds): the latest frame timestamp seen. Expiry is judged on it, not on
+   * each frame's own timestamp, so a capture whose timestamps step back (merged interfaces) gives
+   * the same decisions whatever the batch size: time never runs backwards for the flow table.
+   */
+  clock = 0;
   /** Scratch packet words for the slow path's deciders. */
   readonly pkt = new Uint32Array(PKT_WORDS);
 

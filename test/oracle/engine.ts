@@ -96,7 +96,7 @@ export function runEngine(setup: StreamSetup, frames: readonly InputFrame[], opt
     });
   const flows: string[] = [];
   if (frames.length) {
-    const end = frameTime(frames[frames.length - 1]!);
+    const end = frames.reduce((m, f) => Math.max(m, frameTime(f)), 0); // the packet clock after the last frame
     const t = engine.flows;
     t.forEachEntry((h) => {
       if (t.expiryOf(h) >= end) flows.push(`${t.packetsOf(h)}/${t.bytesOf(h)}/${t.lastSeenOf(h).toFixed(3)}/${t.expiryOf(h).toFixed(3)}`);

@@ -38,7 +38,9 @@
  *    smallest flow TTL of the stateful rules that decided) whose reverse entry takes replies back
  *    to the ingress port with every transposition undone; otherwise a single entry (the UFT TTL),
  *    drops included. Installing over an existing key replaces that entry and its peer.
- *  - Expiry on the packet clock: an entry lives while now <= lastSeen + ttl of it or of its peer;
+ *  - Expiry on the packet clock (the latest timestamp seen so far: a frame stamped earlier than
+ *    one before it is judged at the later time): an entry lives while now <= lastSeen + ttl of it
+ *    or of its peer;
  *    a TCP RST cuts the pair to at most now + rstTimeout, after which packets no longer extend it.
  *  - Generations: an entry of an older generation is stale: its packet re-runs the slow path; a
  *    stale reverse entry resimulates the connection's forward direction under the new policy (still
@@ -694,6 +696,8 @@ interface Frame {
 export class ReferenceShard {
   private policy: RefPolicy;
   private readonly flows: FlowTable;
+  /** The packet clock: the latest input timestamp so far. */
+  private clock = 0;
   readonly events: SinkEvent[] = [];
   private readonly counters = new Map<string, number>(COUNTER_NAMES.map((c) => [c, 0]));
   private readonly drops = new Map<string, number>();
@@ -737,7 +741,8 @@ export class ReferenceShard {
   /** Process input frame number n. */
   process(input: InputFrame, n: number): void {
     this.count('in');
-    const frame: Frame = { bytes: input.bytes, wire: input.wire, now: frameTime(input), n, generated: 0, from: -1 };
+    this.clock = Math.max(this.clock, frameTime(input));
+    const frame: Frame = { bytes: input.bytes, wire: input.wire, now: this.clock, n, generated: 0, from: -1 };
     let port: number | null = null;
     if (input.ingress !== null) port = this.ports().find((p) => p.name === input.ingress)!.id;
     if (port === null && input.bytes.length >= 12) port = this.portOfMac(macText(input.bytes, 6));
@@ -1348,6 +1353,6 @@ export function runReference(setup: StreamSetup, frames: readonly InputFrame[], 
     shard.process(f, i + 1);
   });
   const r = shard.result();
-  r.flows = frames.length ? shard.liveFlows(frameTime(frames[frames.length - 1]!)) : [];
+  r.flows = frames.length ? shard.liveFlows(frames.reduce((m, f) => Math.max(m, frameTime(f)), 0)) : [];
   return r;
 }
