@@ -5,7 +5,7 @@
     {
       "target_name": "shim",
       "sources": ["src/shim.c"],
-      "cflags": ["-std=c11", "-O2", "-Wall", "-Wextra"],
+      "cflags": ["-std=c11"],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"]
     }
   ]
