@@ -70,7 +70,10 @@
  * and, once entries have been freed, from a LIFO list threaded through nextFree (a freed entry's
  * lines are reused first). Nothing is initialised before an entry uses it: the buffer comes
  * zeroed from the system, whose pages are mapped on first touch, so a table sized for 4M
- * entries costs the memory of the entries used, not 512 MiB written before the first frame.
+ * entries costs the memory of the entries used, not 512 MiB written before the first frame. The
+ * records and the index are advised for transparent huge pages when the native shim is built
+ * (src/native/shim.ts): a first touch then maps 2 MiB, and random probes miss the TLB less; the
+ * index, touched at random, is then resident in 2 MiB steps.
  * The buffer is a WebAssembly.Memory (page-aligned: the
  * one allocation whose alignment JS can rely on; it is never grown, so never detached), so every
  * record starts on a line boundary. If the engine refuses one, a plain ArrayBuffer is used with
@@ -164,6 +167,7 @@
  * memory); the caller sizes the table.
  */
 import { FLOW_KEY_WORDS } from '../frame/batch.js';
+import { adviseHugePages } from '../native/shim.js';
 import { PROBE_WASM } from './probe-wasm.js';
 
 /** Counter slots of `FlowTable.counters`: names and ids derive from this one list (never reorder). */
@@ -364,6 +368,10 @@ function allocateTable(recordBytes: number, slotBytes: number, useKernel: boolea
       // address space or memory limits: fall back to an ordinary buffer
     }
     if (memory !== null) {
+      // Before any page is touched: 2 MiB pages where the kernel has them on request (THP
+      // "madvise"), so first touches cost a fault per 2 MiB instead of per 4 KiB and random probes
+      // miss the TLB less (native-shim; nothing happens without it).
+      adviseHugePages(memory.buffer, 0, memory.buffer.byteLength);
       let kernel: ProbeKernel | null = null;
       const mod = kernelModule(wasm);
       if (mod !== null && useKernel) {
@@ -377,7 +385,9 @@ function allocateTable(recordBytes: number, slotBytes: number, useKernel: boolea
       return { buffer: memory.buffer, offset: 0, slots: recordBytes, kernel };
     }
   }
-  return { buffer: new ArrayBuffer(recordBytes + FALLBACK_OFFSET), offset: FALLBACK_OFFSET, slots: -1, kernel: null };
+  const buffer = new ArrayBuffer(recordBytes + FALLBACK_OFFSET);
+  adviseHugePages(buffer, FALLBACK_OFFSET, recordBytes);
+  return { buffer, offset: FALLBACK_OFFSET, slots: -1, kernel: null };
 }
 
 export class FlowTable {
@@ -509,6 +519,8 @@ export class FlowTable {
       this.kernelHandles = new Int32Array(0);
     }
     this.slotHashes = new Uint32Array(this.slotCount);
+    adviseHugePages(this.slotHashes.buffer as ArrayBuffer, 0, this.slotHashes.byteLength);
+    if (slots < 0) adviseHugePages(this.slots.buffer as ArrayBuffer, 0, this.slots.byteLength);
     this.states = new Int32Array(capacity * FLOW_STATE_WORDS);
     // Everything starts zeroed (free state, empty index): nothing to write until an entry is used.
     this.freeCount = capacity;

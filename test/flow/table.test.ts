@@ -809,7 +809,9 @@ describe('flow table: lazy memory and owners', () => {
     t.sweep(1, 1 << 22);
     const grown = process.memoryUsage().rss - before;
     expect(t.memorySize).toBeGreaterThan(512 * 2 ** 20);
-    expect(grown, `resident memory grew by ${(grown / 2 ** 20).toFixed(1)} MiB`).toBeLessThan(64 * 2 ** 20);
+    // 512 MiB of records untouched; the 64 MiB index and its hashes, touched at random by the
+    // inserts, may be resident whole when they are backed by 2 MiB pages (native shim built).
+    expect(grown, `resident memory grew by ${(grown / 2 ** 20).toFixed(1)} MiB`).toBeLessThan(112 * 2 ** 20);
     expect(t.count).toBe(1000);
   });
 
