@@ -162,6 +162,25 @@ export class CompositeTable {
 
   /** The id of the composite with these fields and decisions, made (and described) if new. */
   intern(f: Int32Array, dec: Int32Array, decCount: number, describer: CompositeDescriber): number {
+    // New flows of one kind come in runs: the last two answers are checked before hashing.
+    const a = this.recentA;
+    if (a >= 0 && this.same(a, f, dec, decCount)) return a;
+    const b = this.recentB;
+    if (b >= 0 && this.same(b, f, dec, decCount)) {
+      this.recentB = a;
+      this.recentA = b;
+      return b;
+    }
+    const id = this.lookup(f, dec, decCount, describer);
+    this.recentB = a;
+    this.recentA = id;
+    return id;
+  }
+
+  private recentA = -1;
+  private recentB = -1;
+
+  private lookup(f: Int32Array, dec: Int32Array, decCount: number, describer: CompositeDescriber): number {
     let h = 0x811c9dc5 | 0;
     for (let j = 0; j < COMP_FIELDS; j++) h = Math.imul(h ^ f[j]!, 0x01000193);
     for (let j = 0; j < decCount; j++) h = Math.imul(h ^ dec[j]!, 0x01000193);

@@ -492,6 +492,36 @@ export class SlowPath implements CompositeDescriber {
    */
   private reverseComposite(c: number, port: number, vid: number): number {
     const cs = this.st.composites;
+    // Without rewrites the reverse composite depends on (c, port, vid) alone: remembered per c.
+    const memo = cs.rewrites[c] === 0 && cs.macOps[c] === 0;
+    if (memo && c < this.reverseOf.length && this.reverseOf[c]! >= 0 && this.reversePort[c] === port && this.reverseVid[c] === vid) return this.reverseOf[c]!;
+    const rc = this.makeReverseComposite(c, port, vid);
+    if (memo) {
+      if (c >= this.reverseOf.length) {
+        const n = Math.max(c + 1, this.reverseOf.length * 2);
+        const grow = (old: Int32Array, fill: number): Int32Array => {
+          const g = new Int32Array(n).fill(fill);
+          g.set(old);
+          return g;
+        };
+        this.reverseOf = grow(this.reverseOf, -1);
+        this.reversePort = grow(this.reversePort, 0);
+        this.reverseVid = grow(this.reverseVid, 0);
+      }
+      this.reverseOf[c] = rc;
+      this.reversePort[c] = port;
+      this.reverseVid[c] = vid;
+    }
+    return rc;
+  }
+
+  /** The last reverse composite made for forward composite c (-1: none), and the port and VLAN it was made for. */
+  private reverseOf: Int32Array = new Int32Array(64).fill(-1);
+  private reversePort: Int32Array = new Int32Array(64);
+  private reverseVid: Int32Array = new Int32Array(64);
+
+  private makeReverseComposite(c: number, port: number, vid: number): number {
+    const cs = this.st.composites;
     const p0 = this.pkt0;
     const f = this.resetFields();
     f[COMP_EGRESS] = port;
