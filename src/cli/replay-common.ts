@@ -4,10 +4,7 @@
  * interface per port and a verdict comment per packet, or one classic pcap per port), the read ->
  * engine loop, and the summary (human text or DESIGN.md's `replay --json` object).
  */
-import type { Command } from 'commander';
-import { Option } from 'commander';
 import { DROP_REASONS, DROP_REASON_COUNT } from '../base/reasons.js';
-import { intOption } from './options.js';
 import { UsageError } from '../base/errors.js';
 import type { Topology } from '../config/model.js';
 import { decodeTopologyText, loadTopology } from '../config/topology.js';
@@ -306,17 +303,6 @@ export function formatSummary(s: ReplaySummary, input: string, config: string): 
   ];
   if (s['output']) lines.push(`Output:     ${String(s['output'])}: ${String(s['outputFrames'])} frames${String(s['output']).endsWith('.pcap') ? '' : ', one interface per port, a verdict comment on each'}`);
   return lines;
-}
-
-/** The options replay and trace share: policy updates, ingress, and the flow table's size and timeouts. */
-export function addPipelineOptions(cmd: Command): void {
-  cmd
-    .option('--update <n:topo>', 'from packet N on, the topology in TOPO is in force (a new policy generation; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--ingress <port>', 'ingress port of frames whose capture interface names no port')
-    .option('--flow-capacity <n>', 'flow table entries (default 262144)', intOption('--flow-capacity', 2, 1 << 24))
-    .addOption(new Option('--when-full <what>', 'a full flow table drops new flows or evicts the idlest').choices(['drop', 'evict-idle']))
-    .option('--uft-ttl <s>', 'idle timeout of cached flows no stateful rule decided, seconds (default 240)', intOption('--uft-ttl', 1, 2147483))
-    .option('--rst-timeout <s>', 'seconds a flow lives after a TCP RST (default 5)', intOption('--rst-timeout', 0, 2147483));
 }
 
 export function engineOptionsFrom(o: { flowCapacity?: number; whenFull?: string; uftTtl?: number; rstTimeout?: number }): EngineOptions {

@@ -3,7 +3,7 @@
  * for '-'. Only io/ and native/ may touch the file system (DESIGN.md), so config/ gets bytes from
  * here and stays pure. Captures do not come through here: they stream (reader.ts).
  *
- * Errors are Node's own (ENOENT, EACCES, EISDIR with `path` set), which cli/main.ts turns into
+ * Errors are Node's own (ENOENT, EACCES, EISDIR with `path` set), which cli/program.ts turns into
  * one line and exit code 2; for stdin the path is reported as '-'.
  */
 import { readFileSync } from 'node:fs';

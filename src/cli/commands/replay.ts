@@ -9,19 +9,19 @@
  * (`frame.comment contains "verdict=drop"` in Wireshark), drops included on their ingress
  * interface unless --no-drops; --split writes one classic pcap per port instead (forwarded frames).
  * --trace prints the per-packet explanation of `vfp trace` for every packet first.
+ *
+ * Its options and help text are in ../define/replay.ts; this module is imported when the command runs.
  */
-import type { Command } from 'commander';
 import { UsageError } from '../../base/errors.js';
 import { TextOut } from '../../io/text-out.js';
 import { Engine } from '../../pipeline/engine.js';
 import type { FrameSink } from '../../pipeline/engine.js';
 import { formatTrace, Tracer } from '../../pipeline/trace.js';
-import { intOption } from '../options.js';
-import { addPipelineOptions, parseUpdates, engineOptionsFrom, formatSummary, IngressResolver, loadPolicy, NullSink, PcapngSink, portByName, replayCapture, SplitSink, summarize } from '../replay-common.js';
+import { parseUpdates, engineOptionsFrom, formatSummary, IngressResolver, loadPolicy, NullSink, PcapngSink, portByName, replayCapture, SplitSink, summarize } from '../replay-common.js';
 import { Progress } from '../progress.js';
 import { statSizeOrZero } from '../../io/stat.js';
 
-interface ReplayOptions {
+export interface ReplayOptions {
   config: string;
   uftTtl?: number;
   rstTimeout?: number;
@@ -41,35 +41,7 @@ interface ReplayOptions {
   progress: boolean;
 }
 
-export function registerReplay(program: Command): void {
-  const cmd = program
-    .command('replay')
-    .description('replay a capture through an HNS topology: what Windows would do with each frame')
-    .argument('<in>', "capture file (pcap, pcapng; '-' reads standard input)")
-    .requiredOption('--config <topo>', 'topology file (HNS JSON: host, networks, endpoints, loadBalancers)')
-    .option('--out <file>', 'write the output frames: pcapng, one interface per port, a verdict comment per packet')
-    .option('--split', 'with --out: one classic pcap per port (OUT.<port>.pcap), forwarded frames only')
-    .option('--no-drops', 'with --out: leave dropped frames out of the pcapng')
-    .option('--workers <n>', 'worker threads (replay runs on one until sharding lands)', intOption('--workers', 1, 64), 1)
-    .option('--json', 'print the summary as one JSON object')
-    .option('--trace', 'print the per-packet trace (as vfp trace) before the summary')
-    .option('--sessions', 'print the NAT session table at the end')
-    .option('--flows', 'print the unified flow table at the end (like ovs-dpctl dump-flows)')
-    .option('--no-codegen', 'classify with the IR interpreter instead of generated JavaScript')
-    .option('--no-progress', 'no progress line on a terminal')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  vfp replay pcaps/transparent.pcapng --config pcaps/transparent.json
-  vfp replay pcaps/transparent.pcapng --config pcaps/transparent.json --out /tmp/out.pcapng --json
-  tshark -r /tmp/out.pcapng -Y 'frame.comment contains "verdict=drop"' -T fields -e frame.comment`,
-    )
-    .action((input: string, opts: ReplayOptions) => runReplay(input, opts));
-  addPipelineOptions(cmd);
-}
-
-function runReplay(input: string, opts: ReplayOptions): void {
+export function runReplay(input: string, opts: ReplayOptions): void {
   if (opts.split && !opts.out) throw new UsageError('--split needs --out');
   const policy = loadPolicy(opts.config, { codegen: opts.codegen });
   const engine = new Engine(policy, engineOptionsFrom(opts));
