@@ -44,6 +44,7 @@ interface Totals {
 
 export function runParse(input: string, opts: ParseOptions): void {
   const reader = CaptureReader.openFile(input);
+  reader.checkHeader(); // not a capture: its error alone, before any summary
   const batch = new FrameBatch();
   const out = new TextOut();
   const limit = opts.limit ?? Infinity;
