@@ -248,6 +248,7 @@ export class CaptureReader {
   private eof = false;
   private done = false;
   private started = false;
+  private headerOk = false;
   private pending: CaptureFormatError | null = null;
   private le = true;
 
@@ -330,6 +331,14 @@ export class CaptureReader {
       this.close();
       throw e;
     }
+  }
+
+  /**
+   * True once the file header was read and accepted (for pcapng, its magic). A read that failed
+   * with this still false failed on a file that is not a capture, before any frame.
+   */
+  get headerRead(): boolean {
+    return this.headerOk;
   }
 
   /** Bytes of the input consumed so far (for progress display). */
@@ -437,6 +446,7 @@ export class CaptureReader {
     const magicBE = ((d[p]! << 24) | (d[p + 1]! << 16) | (d[p + 2]! << 8) | d[p + 3]!) >>> 0;
     if (magicBE === PCAPNG_SHB) {
       this.format = 'pcapng';
+      this.headerOk = true;
       return; // the SHB is read as the first block
     }
     const magicLE = ((d[p + 3]! << 24) | (d[p + 2]! << 16) | (d[p + 1]! << 8) | d[p]!) >>> 0;
@@ -472,6 +482,7 @@ export class CaptureReader {
     this.pcapLinkType = word & 0xffff;
     this.pos = q + 24;
     this.addInterface(0, this.pcapLinkType, this.pcapSnaplen, ns ? '1e-9' : '1e-6', undefined, undefined);
+    this.headerOk = true;
   }
 
   private addInterface(section: number, linkType: number, snaplen: number, tsResolution: string, name: string | undefined, description: string | undefined): number {

@@ -1,7 +1,8 @@
 /**
  * Opening a capture: a directory is refused at open with a VfpError naming it (exit 2), and
  * checkHeader() reads the file header at once, so that a file that is not a capture fails before
- * a caller prints anything; reading after it gives exactly the frames a plain read gives.
+ * a caller prints anything; reading after it gives exactly the frames a plain read gives;
+ * headerRead tells, after a failed read, whether the file was a capture at all.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,20 @@ describe('CaptureReader.openFile and checkHeader', () => {
     expect((err as CaptureFormatError).offset).toBe(0);
     expect((err as CaptureFormatError).message).toBe('junk: byte offset 0: not a pcap or pcapng file (magic 0xdeadbeef)');
     expect(() => r.read(new FrameBatch(4))).toThrow(err as Error);
+    expect(r.headerRead).toBe(false);
+  });
+
+  it('headerRead: false until the header is accepted, also when read() finds it bad', () => {
+    const bad = CaptureReader.fromBytes(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), 'junk');
+    expect(() => bad.read(new FrameBatch(4))).toThrow(CaptureFormatError);
+    expect(bad.headerRead).toBe(false);
+    for (const f of ['pcaps/mix64-1k.pcap', 'pcaps/sample-mix.pcapng']) {
+      const r = CaptureReader.openFile(join(ROOT, f));
+      expect(r.headerRead, f).toBe(false);
+      r.checkHeader();
+      expect(r.headerRead, f).toBe(true);
+      r.close();
+    }
   });
 
   it('an empty capture: checkHeader throws', () => {

@@ -73,6 +73,8 @@ export function runReplay(input: string, opts: ReplayOptions): void {
   });
   progress?.done();
   sink.close?.();
+  // A file that is not a capture (its header refused): its error alone, no summary of no frames.
+  if (result.failure && !result.reader.headerRead) throw result.failure;
   for (const w of result.reader.warnings) process.stderr.write(`vfp: ${input}: warning: ${w}\n`);
   for (const w of resolver.warnings) process.stderr.write(`vfp: ${input}: warning: ${w}\n`);
   if (opts.workers > 1) process.stderr.write(`vfp: warning: --workers ${opts.workers}: replay runs on one worker until sharding lands (same output)\n`);
