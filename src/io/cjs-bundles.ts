@@ -99,7 +99,12 @@ function load(file: string): unknown {
   });
   const dir = path.dirname(file);
   const fallback = createRequire(file);
-  const require = (id: string): unknown => (id.startsWith('./') && id.endsWith('.cjs') ? load(path.join(dir, id)) : fallback(id));
+  const require = (id: string): unknown => {
+    if (!(id.startsWith('./') && id.endsWith('.cjs'))) return fallback(id);
+    const exports = load(path.join(dir, id));
+    if (exports === null) throw new Error(`${file} requires ${id}, which is not there: run npm run build`);
+    return exports;
+  };
   const module = { exports: {} as unknown };
   const entry: Loaded = { exports: module.exports, script, file, cached: cachedData !== undefined && !script.cachedDataRejected };
   loaded.set(file, entry);
