@@ -1,80 +1,46 @@
 #!/usr/bin/env node
 /**
- * `vfp`: the command-line entry. Each command lives in commands/<name>.ts and is registered here.
+ * `vfp`: the command-line entry, kept small because every run pays for what it loads:
+ * `vfp --version` answers from here; any other command line loads the parser and the command
+ * definitions (program.ts), and a command's own modules load only when it runs (define/*.ts).
+ * Each command's work lives in commands/<name>.ts; its options and help in define/<name>.ts.
  *
- * Exit codes (docs/cli.md): 0 success, 1 runtime failure, 2 bad usage, bad config or bad input
- * file; always with one clear line on stderr and no stack trace (set VFP_DEBUG=1 to see one for an
- * unexpected internal error).
+ * Built by `npm run build`, program.ts and each command are also bundles (program.cjs,
+ * validate.cjs, ...: scripts/bundle-cli.mjs) loaded with a code cache (io/cjs-bundles.ts);
+ * tsc's modules run instead when there are no bundles, when tsc wrote program.js after them,
+ * and with VFP_DEBUG=1.
+ *
+ * Exit codes (docs/cli.md): see program.ts.
  */
-import { Command, CommanderError } from 'commander';
-import { EXIT_RUNTIME, EXIT_USAGE, VfpError } from '../base/errors.js';
-import { registerParse } from './commands/parse.js';
-import { registerSynth } from './commands/synth.js';
-import { registerBench } from './commands/bench.js';
-import { registerReplay } from './commands/replay.js';
-import { registerTrace } from './commands/trace.js';
-import { registerCompile } from './commands/compile.js';
-import { registerValidate } from './commands/validate.js';
+import { EXIT_RUNTIME } from '../base/errors.js';
+import { bundleIsCurrent, loadBundle } from '../io/cjs-bundles.js';
+import { writeAllSync } from '../io/fd-write.js';
 import { VERSION } from './version.js';
 
-export function buildProgram(): Command {
-  const program = new Command('vfp');
-  program
-    .description('Emulate the Windows container data plane (HNS, VFP, WinNAT) on packet captures and live interfaces')
-    .version(VERSION, '-V, --version')
-    .exitOverride()
-    .showHelpAfterError('(run vfp <command> --help for usage)')
-    .configureOutput({
-      outputError: (text, write) => write(text.startsWith('error:') ? `vfp: ${text}` : text),
-    });
-  registerReplay(program);
-  registerTrace(program);
-  registerParse(program);
-  registerCompile(program);
-  registerValidate(program);
-  registerSynth(program);
-  registerBench(program);
-  return program;
+type Program = typeof import('./program.js');
+
+async function run(argv: string[]): Promise<number> {
+  const bundle = new URL('./program.cjs', import.meta.url);
+  const tscOutput = new URL('./program.js', import.meta.url);
+  // VFP_DEBUG=1 runs tsc's modules, whose stack traces name readable lines (bundles are minified).
+  const useBundle = !process.env['VFP_DEBUG'] && bundleIsCurrent(bundle, tscOutput);
+  const program = (useBundle ? loadBundle(bundle) : null) as Program | null;
+  return (program ?? (await import('./program.js'))).runCli(argv);
 }
 
-async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
-  if (argv.length <= 2) {
-    program.outputHelp({ error: true });
-    return EXIT_USAGE;
-  }
-  try {
-    await program.parseAsync(argv);
-    return process.exitCode === undefined ? 0 : Number(process.exitCode);
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      // Help and version are successes; every other parse problem is bad usage (exit 2).
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return EXIT_USAGE;
-    }
-    if (e instanceof VfpError) {
-      process.stderr.write(`vfp: ${e.message}\n`);
-      return e.exitCode;
-    }
-    const err = e as NodeJS.ErrnoException;
-    if (err && typeof err.code === 'string' && typeof err.path === 'string') {
-      // A file-system error on a path the user gave: a clear line, exit 2 (bad input file).
-      const what = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.code;
-      process.stderr.write(`vfp: ${err.path}: ${what}\n`);
-      return EXIT_USAGE;
-    }
-    process.stderr.write(`vfp: internal error: ${err?.message ?? String(e)}\n`);
-    if (process.env['VFP_DEBUG']) process.stderr.write(`${err?.stack ?? ''}\n`);
-    return EXIT_RUNTIME;
-  }
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // What commander prints for the same option (program.ts), without loading it (nor the
+  // stream modules process.stdout would load).
+  writeAllSync(1, Buffer.from(`${VERSION}\n`));
+} else {
+  run(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`vfp: internal error: ${(e as Error)?.message ?? String(e)}\n`);
+      process.exitCode = EXIT_RUNTIME;
+    },
+  );
 }
-
-main(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`vfp: internal error: ${(e as Error)?.message ?? String(e)}\n`);
-    process.exitCode = EXIT_RUNTIME;
-  },
-);

@@ -4,10 +4,7 @@
  * interface per port and a verdict comment per packet, or one classic pcap per port), the read ->
  * engine loop, and the summary (human text or the `replay --json` object of docs/cli.md).
  */
-import type { Command } from 'commander';
-import { Option } from 'commander';
 import { DROP_REASONS, DROP_REASON_COUNT } from '../base/reasons.js';
-import { intOption } from './options.js';
 import { UsageError } from '../base/errors.js';
 import type { Topology } from '../config/model.js';
 import { decodeTopologyText, loadTopology } from '../config/topology.js';
@@ -69,9 +66,9 @@ export class IngressResolver {
 
 const GENERATED = ['', 'arp-reply', 'echo-reply'];
 
-/** How much each output packet's comment says: nothing, the verdict line, or the verdict and who decided (default). */
-export const COMMENT_MODES = ['none', 'verdict', 'full'] as const;
-export type CommentMode = (typeof COMMENT_MODES)[number];
+export { COMMENT_MODES } from './options.js';
+import type { CommentMode } from './options.js';
+export type { CommentMode } from './options.js';
 
 /** A comment without its packet number: `head` + number + `tail`, as UTF-8 bytes. */
 interface CommentParts {
@@ -393,17 +390,6 @@ export function formatSummary(s: ReplaySummary, input: string, config: string): 
   ];
   if (s['output']) lines.push(`Output:     ${String(s['output'])}: ${String(s['outputFrames'])} frames${String(s['output']).endsWith('.pcap') ? '' : ', one interface per port, a verdict comment on each'}`);
   return lines;
-}
-
-/** The options replay and trace share: policy updates, ingress, and the flow table's size and timeouts. */
-export function addPipelineOptions(cmd: Command): void {
-  cmd
-    .option('--update <n:topo>', 'from packet N on, the topology in TOPO is in force (a new policy generation; repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--ingress <port>', 'ingress port of frames whose capture interface names no port')
-    .option('--flow-capacity <n>', 'flow table entries (default 262144)', intOption('--flow-capacity', 2, 1 << 24))
-    .addOption(new Option('--when-full <what>', 'a full flow table drops new flows or evicts the idlest').choices(['drop', 'evict-idle']))
-    .option('--uft-ttl <s>', 'idle timeout of cached flows no stateful rule decided, seconds (default 240)', intOption('--uft-ttl', 1, 2147483))
-    .option('--rst-timeout <s>', 'seconds a flow lives after a TCP RST (default 5)', intOption('--rst-timeout', 0, 2147483));
 }
 
 export function engineOptionsFrom(o: { flowCapacity?: number; whenFull?: string; uftTtl?: number; rstTimeout?: number }): EngineOptions {

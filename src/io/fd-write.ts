@@ -4,7 +4,11 @@
  * and retries, and EPIPE (the reader of a pipe went away: `vfp ... | head`) is reported as
  * `false` rather than thrown, so that callers can stop quietly.
  */
-import { writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+// fs through require: an ES import of node:fs builds its namespace, which loads the stream
+// modules, a few milliseconds of start-up that `vfp --version` (cli/main.ts) need not pay.
+const { writeSync } = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 

@@ -70,8 +70,8 @@
  * Decryption Secrets and other non-packet blocks (skipped), compressed files, pcap records above
  * 256 KiB even for the link types libpcap allows larger (D-Bus, USBPcap), pcap version 543.0.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { CaptureFormatError } from '../base/errors.js';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { CaptureFormatError, EXIT_USAGE, VfpError } from '../base/errors.js';
 import type { FrameBatch } from '../frame/batch.js';
 
 /** Bytes kept free before the first record after a compaction (room for a synthesised header). */
@@ -248,6 +248,7 @@ export class CaptureReader {
   private eof = false;
   private done = false;
   private started = false;
+  private headerOk = false;
   private pending: CaptureFormatError | null = null;
   private le = true;
 
@@ -288,11 +289,20 @@ export class CaptureReader {
     this.eof = eof;
   }
 
-  /** Open a capture file ('-' = standard input). Throws for a missing file (ENOENT etc.). */
+  /**
+   * Open a capture file ('-' = standard input). Throws for a missing file (ENOENT etc.), and a
+   * VfpError (exit 2) for a directory. The file header is read by the first read(), or at once by
+   * checkHeader().
+   */
   static openFile(path: string, options: CaptureReaderOptions = {}): CaptureReader {
     const size = Math.max(MIN_CHUNK_SIZE + HEADROOM, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
     const isStdin = path === '-';
     const fd = isStdin ? 0 : openSync(path, 'r');
+    if (!isStdin && fstatSync(fd).isDirectory()) {
+      // Linux opens a directory for reading; the first read would fail with EISDIR and no path.
+      closeSync(fd);
+      throw new VfpError(`${path}: is a directory, not a capture file`, EXIT_USAGE);
+    }
     const r = new CaptureReader(isStdin ? '(stdin)' : path, fd, !isStdin, new Uint8Array(size), 0, false);
     r.pos = HEADROOM;
     r.fill = HEADROOM;
@@ -307,6 +317,32 @@ export class CaptureReader {
   /** Read an in-memory capture, with no copy (see the note on link-type conversion above). */
   static fromBytes(bytes: Uint8Array, name: string = '(memory)'): CaptureReader {
     return new CaptureReader(name, -1, false, bytes, bytes.length, true);
+  }
+
+  /**
+   * Read and check the file header now rather than in the first read(): a file that is not a
+   * capture (wrong magic, empty, a pcap header it cannot take) throws its CaptureFormatError
+   * (offset 0 or inside the header) before the caller has done anything else, e.g. printed a
+   * summary of no frames. For pcapng this checks the magic; the section header block is read
+   * with the first block, by read(). Closes the file when it throws (read() then throws the same).
+   */
+  checkHeader(): void {
+    if (this.started || this.done) return;
+    try {
+      this.start();
+    } catch (e) {
+      if (e instanceof CaptureFormatError) this.pending = e; // read() throws it again
+      this.close();
+      throw e;
+    }
+  }
+
+  /**
+   * True once the file header was read and accepted (for pcapng, its magic). A read that failed
+   * with this still false failed on a file that is not a capture, before any frame.
+   */
+  get headerRead(): boolean {
+    return this.headerOk;
   }
 
   /** Bytes of the input consumed so far (for progress display). */
@@ -416,6 +452,7 @@ export class CaptureReader {
     const magicBE = ((d[p]! << 24) | (d[p + 1]! << 16) | (d[p + 2]! << 8) | d[p + 3]!) >>> 0;
     if (magicBE === PCAPNG_SHB) {
       this.format = 'pcapng';
+      this.headerOk = true;
       return; // the SHB is read as the first block
     }
     const magicLE = ((d[p + 3]! << 24) | (d[p + 2]! << 16) | (d[p + 1]! << 8) | d[p]!) >>> 0;
@@ -451,6 +488,7 @@ export class CaptureReader {
     this.pcapLinkType = word & 0xffff;
     this.pos = q + 24;
     this.addInterface(0, this.pcapLinkType, this.pcapSnaplen, ns ? '1e-9' : '1e-6', undefined, undefined);
+    this.headerOk = true;
   }
 
   private addInterface(section: number, linkType: number, snaplen: number, tsResolution: string, name: string | undefined, description: string | undefined): number {

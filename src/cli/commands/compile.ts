@@ -7,40 +7,22 @@
  * has to scrape the text); `ir` prints the normalised IR of every layer (deterministic JSON);
  * `js` prints the JavaScript generated for every layer. Notes (what the HNS -> VFP stage
  * interpreted or left out) go to standard error.
+ *
+ * Its options and help text are in ../define/compile.ts; this module is imported when the command runs.
  */
-import type { Command } from 'commander';
-import { Option } from 'commander';
 import { TextOut } from '../../io/text-out.js';
 import { irToJson } from '../../vfp/ir.js';
 import { formatLayersText, layersToObject } from '../../vfp/dump.js';
 import { loadPolicy, portByName } from '../replay-common.js';
 
-interface CompileOptions {
+export interface CompileOptions {
   config: string;
   dump: 'ir' | 'js' | 'layers';
   json?: boolean;
   port?: string;
 }
 
-export function registerCompile(program: Command): void {
-  program
-    .command('compile')
-    .description('show what a topology compiles to: VFP layers per port (vfpctrl-like), the rule IR, or the generated JavaScript')
-    .requiredOption('--config <topo>', 'topology file (HNS JSON)')
-    .addOption(new Option('--dump <stage>', 'which stage to print').choices(['ir', 'js', 'layers']).default('layers'))
-    .option('--json', 'with --dump layers: JSON instead of vfpctrl-like text')
-    .option('--port <name>', 'only this port')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  vfp compile --config pcaps/transparent.json
-  vfp compile --config pcaps/transparent.json --port web --dump js`,
-    )
-    .action((opts: CompileOptions) => runCompile(opts));
-}
-
-function runCompile(opts: CompileOptions): void {
+export function runCompile(opts: CompileOptions): void {
   const policy = loadPolicy(opts.config);
   const only = opts.port !== undefined ? portByName(policy, opts.port, '--port') : -1;
   const ports = policy.policies.filter((p) => only < 0 || p.id === only);

@@ -6,8 +6,9 @@
  * per line). --summary prints capinfos-like totals instead (per layer, per parse error, per
  * interface). Warnings (file cut short, skipped link types) go to stderr; a malformed file prints
  * the frames before the bad spot, then one error line naming the file and byte offset (exit 2).
+ *
+ * Its options and help text are in ../define/parse.ts; this module is imported when the command runs.
  */
-import type { Command } from 'commander';
 import { FLOW_KEY_WORDS, FRAME_FLAG_VXLAN, FrameBatch, KEY_PROTO, L3_KIND_ARP, L3_KIND_IPV4, L3_KIND_IPV6, keyKind } from '../../frame/batch.js';
 import { PARSE_ERRORS, PARSE_ERROR_COUNT } from '../../base/reasons.js';
 import { VfpError, EXIT_USAGE } from '../../base/errors.js';
@@ -15,36 +16,12 @@ import { CaptureReader } from '../../io/reader.js';
 import { TextOut } from '../../io/text-out.js';
 import { parseBatch } from '../../parse/parse.js';
 import { describeFrame, formatFrameText } from '../../parse/describe.js';
-import { intOption } from '../options.js';
 
-interface ParseOptions {
+export interface ParseOptions {
   json?: boolean;
   summary?: boolean;
   limit?: number;
   vxlanPort: number;
-}
-
-export function registerParse(program: Command): void {
-  program
-    .command('parse')
-    .description('decode each frame of a capture: one line per frame (text, or JSON with --json)')
-    .argument('<in>', "capture file (pcap µs/ns, pcapng; '-' reads standard input)")
-    .option('--json', 'one JSON object per frame (schema in docs/capture-files.md), or a JSON summary with --summary')
-    .option('--summary', 'print totals per layer, per parse error and per interface instead of frames')
-    .option('--limit <n>', 'stop after N frames', intOption('--limit', 1))
-    .option('--vxlan-port <port>', 'UDP destination port decoded as VXLAN', intOption('--vxlan-port', 1, 65535), 4789)
-    .addHelpText(
-      'after',
-      `
-Link types: Ethernet; Linux cooked (SLL, SLL2), raw IP and BSD loopback are turned into Ethernet
-frames (zero MACs); other link types are skipped and counted.
-
-Examples:
-  vfp parse pcaps/sample-mix.pcapng
-  vfp parse pcaps/vxlan-200.pcapng --json --limit 3
-  tcpdump -w - -c 100 | vfp parse - --summary`,
-    )
-    .action((input: string, opts: ParseOptions) => runParse(input, opts));
 }
 
 interface Totals {
@@ -65,8 +42,9 @@ interface Totals {
   lastNanos: number;
 }
 
-function runParse(input: string, opts: ParseOptions): void {
+export function runParse(input: string, opts: ParseOptions): void {
   const reader = CaptureReader.openFile(input);
+  reader.checkHeader(); // not a capture: its error alone, before any summary
   const batch = new FrameBatch();
   const out = new TextOut();
   const limit = opts.limit ?? Infinity;

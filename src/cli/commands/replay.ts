@@ -9,22 +9,21 @@
  * (`frame.comment contains "verdict=drop"` in Wireshark), drops included on their ingress
  * interface unless --no-drops; --split writes one classic pcap per port instead (forwarded frames).
  * --trace prints the per-packet explanation of `vfp trace` for every packet first.
+ *
+ * Its options and help text are in ../define/replay.ts; this module is imported when the command runs.
  */
-import type { Command } from 'commander';
-import { Option } from 'commander';
 import { UsageError } from '../../base/errors.js';
 import { KEY_DST, KEY_PORT_ETHERTYPE, KEY_PORTS, KEY_PROTO, KEY_SRC, keyKind, keyPort, keyProtocol, keyVlan } from '../../frame/batch.js';
 import { TextOut } from '../../io/text-out.js';
 import { Engine } from '../../pipeline/engine.js';
 import type { FrameSink } from '../../pipeline/engine.js';
 import { formatTrace, Tracer } from '../../pipeline/trace.js';
-import { intOption } from '../options.js';
-import { COMMENT_MODES, addPipelineOptions, parseUpdates, engineOptionsFrom, formatSummary, IngressResolver, loadPolicy, NullSink, PcapngSink, portByName, replayCapture, SplitSink, summarize } from '../replay-common.js';
+import { parseUpdates, engineOptionsFrom, formatSummary, IngressResolver, loadPolicy, NullSink, PcapngSink, portByName, replayCapture, SplitSink, summarize } from '../replay-common.js';
 import { Progress } from '../progress.js';
 import { statSizeOrZero } from '../../io/stat.js';
 import type { CommentMode } from '../replay-common.js';
 
-interface ReplayOptions {
+export interface ReplayOptions {
   config: string;
   uftTtl?: number;
   rstTimeout?: number;
@@ -45,36 +44,7 @@ interface ReplayOptions {
   comments: CommentMode;
 }
 
-export function registerReplay(program: Command): void {
-  const cmd = program
-    .command('replay')
-    .description('replay a capture through an HNS topology: what Windows would do with each frame')
-    .argument('<in>', "capture file (pcap, pcapng; '-' reads standard input)")
-    .requiredOption('--config <topo>', 'topology file (HNS JSON: host, networks, endpoints, loadBalancers)')
-    .option('--out <file>', 'write the output frames: pcapng, one interface per port, a verdict comment per packet')
-    .option('--split', 'with --out: one classic pcap per port (OUT.<port>.pcap), forwarded frames only')
-    .option('--no-drops', 'with --out: leave dropped frames out of the pcapng')
-    .addOption(new Option('--comments <what>', 'with --out (pcapng): each packet\'s comment holds nothing, the verdict line, or the verdict and the rules that decided').choices(COMMENT_MODES).default('full'))
-    .option('--workers <n>', 'worker threads (replay runs on one until sharding lands)', intOption('--workers', 1, 64), 1)
-    .option('--json', 'print the summary as one JSON object')
-    .option('--trace', 'print the per-packet trace (as vfp trace) before the summary')
-    .option('--sessions', 'print the NAT session table at the end')
-    .option('--flows', 'print the unified flow table at the end (like ovs-dpctl dump-flows)')
-    .option('--no-codegen', 'classify with the IR interpreter instead of generated JavaScript')
-    .option('--no-progress', 'no progress line on a terminal')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  vfp replay pcaps/transparent.pcapng --config pcaps/transparent.json
-  vfp replay pcaps/transparent.pcapng --config pcaps/transparent.json --out /tmp/out.pcapng --json
-  tshark -r /tmp/out.pcapng -Y 'frame.comment contains "verdict=drop"' -T fields -e frame.comment`,
-    )
-    .action((input: string, opts: ReplayOptions) => runReplay(input, opts));
-  addPipelineOptions(cmd);
-}
-
-function runReplay(input: string, opts: ReplayOptions): void {
+export function runReplay(input: string, opts: ReplayOptions): void {
   if (opts.split && !opts.out) throw new UsageError('--split needs --out');
   const policy = loadPolicy(opts.config, { codegen: opts.codegen });
   const engine = new Engine(policy, engineOptionsFrom(opts));
@@ -106,6 +76,8 @@ function runReplay(input: string, opts: ReplayOptions): void {
   });
   progress?.done();
   sink.close?.();
+  // A file that is not a capture (its header refused): its error alone, no summary of no frames.
+  if (result.failure && !result.reader.headerRead) throw result.failure;
   for (const w of result.reader.warnings) process.stderr.write(`vfp: ${input}: warning: ${w}\n`);
   for (const w of resolver.warnings) process.stderr.write(`vfp: ${input}: warning: ${w}\n`);
   if (opts.workers > 1) process.stderr.write(`vfp: warning: --workers ${opts.workers}: replay runs on one worker until sharding lands (same output)\n`);

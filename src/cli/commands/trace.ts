@@ -8,16 +8,16 @@
  * or drop reason. Packets are processed one by one in order, so state (flows) builds up exactly
  * as in a replay; `--packet N[,M...]` replays up to the last one named and prints those packets
  * alone (with the host's answers to them). `--json` prints one object per packet (the PacketTrace of src/pipeline/trace.ts).
+ *
+ * Its options and help text are in ../define/trace.ts; this module is imported when the command runs.
  */
-import type { Command } from 'commander';
 import { VfpError, EXIT_USAGE } from '../../base/errors.js';
 import { TextOut } from '../../io/text-out.js';
 import { Engine } from '../../pipeline/engine.js';
 import { formatTrace, Tracer } from '../../pipeline/trace.js';
-import { intOption } from '../options.js';
-import { addPipelineOptions, parseUpdates, engineOptionsFrom, IngressResolver, loadPolicy, NullSink, portByName, replayCapture } from '../replay-common.js';
+import { parseUpdates, engineOptionsFrom, IngressResolver, loadPolicy, NullSink, portByName, replayCapture } from '../replay-common.js';
 
-interface TraceOptions {
+export interface TraceOptions {
   config: string;
   uftTtl?: number;
   rstTimeout?: number;
@@ -29,26 +29,7 @@ interface TraceOptions {
   whenFull?: string;
 }
 
-export function registerTrace(program: Command): void {
-  const cmd = program
-    .command('trace')
-    .description('explain, packet by packet, what the data plane does: ports, layers, groups, rules, flows, verdict')
-    .argument('<in>', "capture file (pcap, pcapng; '-' reads standard input)")
-    .requiredOption('--config <topo>', 'topology file (HNS JSON)')
-    .option('--packet <n[,n...]>', 'trace only these packets (every packet before them still runs, building flow state)', packetList)
-    .option('--json', 'one JSON object per packet')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  vfp trace pcaps/transparent.pcapng --config pcaps/transparent.json --packet 3,4,7
-  vfp trace pcaps/transparent.pcapng --config pcaps/transparent.json --json | head -3`,
-    )
-    .action((input: string, opts: TraceOptions) => runTrace(input, opts));
-  addPipelineOptions(cmd);
-}
-
-function runTrace(input: string, opts: TraceOptions): void {
+export function runTrace(input: string, opts: TraceOptions): void {
   const policy = loadPolicy(opts.config);
   const engine = new Engine(policy, engineOptionsFrom(opts));
   const forced = opts.ingress !== undefined ? portByName(policy, opts.ingress, '--ingress') : -1;
@@ -81,10 +62,4 @@ function runTrace(input: string, opts: TraceOptions): void {
   const missing = opts.packet?.filter((n) => n > engine.counter('in')) ?? [];
   if (missing.length > 0) throw new VfpError(`${input}: has no packet ${missing.join(', ')} (it has ${engine.counter('in')})`, EXIT_USAGE);
   void printed;
-}
-
-function packetList(value: string): number[] {
-  const parts = value.split(',').map((p) => p.trim());
-  const check = intOption('--packet', 1);
-  return parts.map((p) => check(p));
 }

@@ -12,8 +12,9 @@
  *     (problems still go to standard error too, so a pipeline's log shows them).
  * A JSON syntax error or an undecodable file is a problem like any other (its path is
  * `line L, column C` or `byte offset N`).
+ *
+ * Its options and help text are in ../define/validate.ts; this module is imported when the command runs.
  */
-import type { Command } from 'commander';
 import { ConfigError, EXIT_RUNTIME, EXIT_USAGE } from '../../base/errors.js';
 import { lintTopology } from '../../config/lint.js';
 import type { LintFinding, Topology } from '../../config/model.js';
@@ -21,33 +22,9 @@ import { analyseTopology, decodeTopologyText, type Problem } from '../../config/
 import { readFileBytes } from '../../io/file.js';
 import { TextOut } from '../../io/text-out.js';
 
-interface ValidateOptions {
+export interface ValidateOptions {
   json?: boolean;
   strict?: boolean;
-}
-
-export function registerValidate(program: Command): void {
-  program
-    .command('validate')
-    .description('validate and lint a topology file (HNS v1/v2 JSON): every problem at once, then known traps')
-    .argument('<topo>', "topology file ({host, networks, endpoints, loadBalancers}; '-' reads standard input)")
-    .option('--json', 'one JSON object: {file, ok, problems, lint, notes, counts}')
-    .option('--strict', 'exit 1 when there are lint findings (problems always exit 2)')
-    .addHelpText(
-      'after',
-      `
-Accepts UTF-8 and UTF-16 (PowerShell 5.1 '>') files; HNS objects in the v2 (HCN) or v1 schema as
-Get-HnsNetwork, Get-HnsEndpoint, Get-HnsPolicyList or hnsdiag list all -d print them. Export
-with ConvertTo-Json -Depth 10 (the default depth 2 cuts policies off).
-
-Exit status: 0 valid (lint findings are warnings), 1 lint findings with --strict, 2 problems.
-
-Examples:
-  vfp validate topo.json
-  vfp validate topo.json --json | jq .lint
-  Get-HnsEndpoint | ConvertTo-Json -Depth 10   (on Windows, to export endpoints)`,
-    )
-    .action((topo: string, opts: ValidateOptions) => runValidate(topo, opts));
 }
 
 interface Report {
@@ -59,7 +36,7 @@ interface Report {
   counts: { networks: number; endpoints: number; remoteEndpoints: number; loadBalancers: number; uplinks: number };
 }
 
-function runValidate(file: string, opts: ValidateOptions): void {
+export function runValidate(file: string, opts: ValidateOptions): void {
   const bytes = readFileBytes(file);
   let problems: Problem[] = [];
   let notes: string[] = [];
