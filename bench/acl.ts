@@ -147,12 +147,11 @@ class CountingSink implements FrameSink {
   dropped = 0;
   x = 0;
   emit(out: EmitBatch): void {
-    const kinds = out.kinds;
     const ports = out.ports;
     let x = this.x;
     let forwarded = 0;
     for (let j = 0; j < out.count; j++) {
-      if (kinds[j] === EMIT_FORWARD) {
+      if (out.kindOf(j) === EMIT_FORWARD) {
         forwarded++;
         x = (x * 31 + ports[j]!) | 0;
       }

@@ -112,26 +112,26 @@ export class PcapngSink implements FrameSink {
     const nanos = input.timestampNanos;
     const commented = this.comments !== 'none';
     for (let j = 0; j < out.count; j++) {
-      const drop = out.kinds[j] === EMIT_DROP;
+      const drop = out.kindOf(j) === EMIT_DROP;
       const port = out.ports[j]!;
       if (drop && (!this.writeDrops || port < 0)) continue;
       const f = out.frames[j]!;
       const flags = drop ? EPB_INBOUND : EPB_OUTBOUND;
       if (!commented) {
-        writer.writeFrame(port, out.dataOf(j), out.offsets[j]!, out.lengths[j]!, out.wireLengths[j]!, seconds[f]!, nanos[f]!, undefined, flags);
+        writer.writeFrame(port, out.dataOf(j), out.offsetOf(j), out.lengthOf(j), out.wireLengthOf(j), seconds[f]!, nanos[f]!, undefined, flags);
         continue;
       }
       const parts = this.partsOf(out, j, drop);
-      writer.writeFrameNumbered(port, out.dataOf(j), out.offsets[j]!, out.lengths[j]!, out.wireLengths[j]!, seconds[f]!, nanos[f]!, parts.head, numbers[f]!, parts.tail, flags);
+      writer.writeFrameNumbered(port, out.dataOf(j), out.offsetOf(j), out.lengthOf(j), out.wireLengthOf(j), seconds[f]!, nanos[f]!, parts.head, numbers[f]!, parts.tail, flags);
     }
   }
 
   private partsOf(out: EmitBatch, j: number, drop: boolean): CommentParts {
     const composite = out.composites[j]!;
-    const hit = out.hits[j]!;
-    const generated = out.generated[j]!;
+    const hit = out.hitOf(j);
+    const generated = out.generatedOf(j);
     const k1 = (composite + 2) * 8 + hit * 4 + generated;
-    const k2 = drop ? -1 - (out.reasons[j]! * 65536 + out.ports[j]!) : out.ingress[j]! * 65536 + out.ports[j]!;
+    const k2 = drop ? -1 - (out.reasons[j]! * 65536 + out.ports[j]!) : out.ingressOf(j) * 65536 + out.ports[j]!;
     // Runs of frames of one flow (or one decision) share their parts: the last ones are kept at hand.
     if (k1 === this.lastK1 && k2 === this.lastK2) return this.lastParts!;
     const p = this.lookupParts(out, j, drop, composite, hit, generated, k1, k2);
@@ -151,7 +151,7 @@ export class PcapngSink implements FrameSink {
       byPorts = new Map();
       this.parts.set(k1, byPorts);
     }
-    const ingress = out.ingress[j]!;
+    const ingress = out.ingressOf(j);
     const port = out.ports[j]!;
     const reason = out.reasons[j]!;
     let p = byPorts.get(k2);
@@ -199,9 +199,9 @@ export class SplitSink implements FrameSink {
     const seconds = input.timestampSeconds;
     const nanos = input.timestampNanos;
     for (let j = 0; j < out.count; j++) {
-      if (out.kinds[j] !== EMIT_FORWARD) continue;
+      if (out.kindOf(j) !== EMIT_FORWARD) continue;
       const f = out.frames[j]!;
-      this.writers[out.ports[j]!]!.writeFrame(out.dataOf(j), out.offsets[j]!, out.lengths[j]!, out.wireLengths[j]!, seconds[f]!, nanos[f]!);
+      this.writers[out.ports[j]!]!.writeFrame(out.dataOf(j), out.offsetOf(j), out.lengthOf(j), out.wireLengthOf(j), seconds[f]!, nanos[f]!);
     }
   }
 

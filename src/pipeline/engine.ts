@@ -179,7 +179,7 @@ export class Engine {
       // A frame delivered to a host vNIC may ask the host something: its answer runs next.
       for (let j = first; j < out.count; j++) {
         const egress = out.ports[j]!;
-        if (out.kinds[j] === EMIT_FORWARD && kinds[egress] === PORT_KIND_VNIC) this.recirculator.answer(batch, i, egress, out.dataOf(j), out.offsets[j]!, out.lengths[j]!, out.wireLengths[j]!);
+        if (out.kindOf(j) === EMIT_FORWARD && kinds[egress] === PORT_KIND_VNIC) this.recirculator.answer(batch, i, egress, out.dataOf(j), out.offsetOf(j), out.lengthOf(j), out.wireLengthOf(j));
       }
       if (st.recirculatedSize > 0) this.runRecirculated();
     }

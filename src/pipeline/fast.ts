@@ -24,7 +24,6 @@ import type { FrameBatch } from '../frame/batch.js';
 import { keyedTcpFlags, macHash } from '../flow/keys.js';
 import { FLOW_RECHECK, TCP_FLAG_RST } from '../flow/table.js';
 import { PORT_KIND_VNIC } from '../switch/vswitch.js';
-import { EMIT_DROP, EMIT_FORWARD, SLAB_INPUT } from './output.js';
 import { C_DROPPED, C_EMITTED, C_HITS, C_OUT, C_STALE, NEXT_DONE, NEXT_TX } from './state.js';
 import type { ShardState } from './state.js';
 
@@ -56,11 +55,11 @@ export function fastStage(st: ShardState, batch: FrameBatch, generated: number):
   const out = st.out;
   const portTx = st.portTx;
   const ports = batch.ports;
-  const wireLengths = batch.wireLengths;
   const verdicts = st.composites.verdicts;
   const drops = st.drops;
   let fused = tracer === null && generated === 0 && probeCount === batch.count;
   flows.lookupMany(keys, probe, probeCount, tHashes, times, found);
+  out.reserveItems(probeCount);
   // Installs from here on are marked, so the slow path can trust a miss of this probe whose hash
   // no install has touched. (Not for a recirculated batch, which runs inside the input batch's
   // loop: the input batch's deferred frames still need the marks made since its own probe.)
@@ -103,14 +102,14 @@ export function fastStage(st: ShardState, batch: FrameBatch, generated: number):
           next[i] = NEXT_DONE;
           dropped++;
           drops[reason]!++;
-          out.add(EMIT_DROP, i, ports[i]!, ports[i]!, SLAB_INPUT, o, len, wireLengths[i]!, c, reason, 1, 0);
+          out.addInputFrame(i, ports[i]!, c, reason, 1);
           continue;
         }
         if (plainOf[c] === 1) {
           next[i] = NEXT_DONE;
           sent++;
           portTx[egress]!++;
-          out.add(EMIT_FORWARD, i, egress, ports[i]!, SLAB_INPUT, o, len, wireLengths[i]!, c, 0, 1, 0);
+          out.addInputFrame(i, egress, c, 0, 1);
           continue;
         }
         fused = false; // a transposition is tx's: the frames after it wait for it, in order

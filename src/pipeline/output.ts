@@ -8,6 +8,11 @@
  * Frame numbers and timestamps are the input frame's (`frames[j]` indexes the input batch; a
  * host answer carries the number of the frame it answers).
  *
+ * Columns. Every item has its input frame, port, composite and reason; an item whose bytes are in
+ * the scratch slab, or that the host made, also has its own offset, lengths and ingress port
+ * (offsetOf and friends read the input frame's otherwise), so a frame forwarded as it came costs
+ * five small stores.
+ *
  * Lifetime. Items and both slabs are valid during `emit` only: the input slab is refilled by the
  * next read and the scratch slab reused by the next batch. A sink that keeps a frame copies it.
  *
@@ -26,6 +31,14 @@ export const SLAB_SCRATCH = 1;
 /** Free bytes kept before each copy in the scratch slab: a VXLAN outer header (50) plus a VLAN tag, rounded up. */
 export const HEADROOM = 64;
 
+/** Bits of an item's `meta`: its kind (EMIT_FORWARD 0 / EMIT_DROP 1), a flow-cache hit, bytes in the scratch slab, the host-answer kind (2 bits). */
+const META_DROP = 1;
+const META_HIT = 2;
+const META_SCRATCH = 4;
+const META_GENERATED_SHIFT = 3;
+/** Meta bits that say the item has its own offset, lengths and ingress columns (else they are its input frame's). */
+const META_OWN = META_SCRATCH | (3 << META_GENERATED_SHIFT);
+
 export class EmitBatch {
   count = 0;
   /** The batch whose frames these are (numbers and timestamps through `frames`). */
@@ -35,35 +48,57 @@ export class EmitBatch {
   scratchView = new DataView(this.scratch.buffer);
   scratchUsed = 0;
 
+  // Columns every item has.
   /** Index of the input frame in `input`. */
   frames = new Int32Array(0);
-  /** EMIT_FORWARD or EMIT_DROP. */
-  kinds = new Uint8Array(0);
   /** The egress port (forward) or the ingress port (drop; -1 when it has none). */
   ports = new Int32Array(0);
-  /** The port the frame entered on (a host answer: its vNIC port). */
-  ingress = new Int32Array(0);
-  /** SLAB_INPUT or SLAB_SCRATCH, and where the frame is in it. */
-  slabs = new Uint8Array(0);
-  offsets = new Int32Array(0);
-  lengths = new Int32Array(0);
-  wireLengths = new Int32Array(0);
   /** The composite that decided it (pipeline/composite.ts), -1 when none did (parse error, flood drop). */
   composites = new Int32Array(0);
   /** Drop reason (DropReasonId), 0 for a forward. */
   reasons = new Uint8Array(0);
-  /** 1 when the frame took the fast path (a flow-cache hit). */
-  hits = new Uint8Array(0);
-  /** HOST_REPLY_* of a frame the host made (an answer), 0 for an input frame. */
-  generated = new Uint8Array(0);
+  /** META_* bits: read them with kindOf, hitOf, generatedOf. */
+  private meta = new Uint8Array(0);
+  // Columns only an item in the scratch slab or made by the host has (read them with offsetOf,
+  // lengthOf, wireLengthOf, ingressOf): a frame forwarded from the input slab is its input frame,
+  // so the fast path writes five columns per item, not nine.
+  private offsets = new Int32Array(0);
+  private lengths = new Int32Array(0);
+  private wireLengths = new Int32Array(0);
+  private ingressPorts = new Int32Array(0);
 
   constructor(capacity = 1024) {
     this.grow(capacity);
   }
 
+  /** EMIT_FORWARD or EMIT_DROP. */
+  kindOf(j: number): number {
+    return this.meta[j]! & META_DROP;
+  }
+  /** 1 when the frame took the fast path (a flow-cache hit). */
+  hitOf(j: number): number {
+    return (this.meta[j]! & META_HIT) >>> 1;
+  }
+  /** HOST_REPLY_* of a frame the host made (an answer), 0 for an input frame. */
+  generatedOf(j: number): number {
+    return (this.meta[j]! >>> META_GENERATED_SHIFT) & 3;
+  }
   /** The bytes item j lives in. */
   dataOf(j: number): Uint8Array {
-    return this.slabs[j] === SLAB_SCRATCH ? this.scratch : this.input!.data;
+    return (this.meta[j]! & META_SCRATCH) !== 0 ? this.scratch : this.input!.data;
+  }
+  offsetOf(j: number): number {
+    return (this.meta[j]! & META_OWN) !== 0 ? this.offsets[j]! : this.input!.offsets[this.frames[j]!]!;
+  }
+  lengthOf(j: number): number {
+    return (this.meta[j]! & META_OWN) !== 0 ? this.lengths[j]! : this.input!.lengths[this.frames[j]!]!;
+  }
+  wireLengthOf(j: number): number {
+    return (this.meta[j]! & META_OWN) !== 0 ? this.wireLengths[j]! : this.input!.wireLengths[this.frames[j]!]!;
+  }
+  /** The port the frame entered on (a host answer: its vNIC port). */
+  ingressOf(j: number): number {
+    return (this.meta[j]! & META_OWN) !== 0 ? this.ingressPorts[j]! : this.input!.ports[this.frames[j]!]!;
   }
 
   /** Start a batch: no items, scratch empty. */
@@ -73,23 +108,39 @@ export class EmitBatch {
     this.scratchUsed = 0;
   }
 
-  /** Append an item; returns its index. */
+  /** Make room for `n` more items (a loop may then append with addInputFrame without a check per item). */
+  reserveItems(n: number): void {
+    if (this.count + n > this.frames.length) this.grow(Math.max(this.frames.length * 2, this.count + n));
+  }
+
+  /**
+   * Append input frame `frame` as it is in the input slab (unchanged or transposed in place),
+   * entering on its own port: a forward on `port`, or a drop (`reason` != 0) on its ingress
+   * port. The caller reserved room (reserveItems).
+   */
+  addInputFrame(frame: number, port: number, composite: number, reason: number, hit: number): void {
+    const j = this.count++;
+    this.frames[j] = frame;
+    this.ports[j] = port;
+    this.composites[j] = composite;
+    this.reasons[j] = reason;
+    this.meta[j] = (reason !== 0 ? META_DROP : 0) | (hit !== 0 ? META_HIT : 0);
+  }
+
+  /** Append any item; returns its index. */
   add(kind: number, frame: number, port: number, ingress: number, slab: number, offset: number, length: number, wireLength: number, composite: number, reason: number, hit: number, generated: number): number {
     const j = this.count;
     if (j === this.frames.length) this.grow(j * 2);
     this.count = j + 1;
-    this.kinds[j] = kind;
     this.frames[j] = frame;
     this.ports[j] = port;
-    this.ingress[j] = ingress;
-    this.slabs[j] = slab;
+    this.composites[j] = composite;
+    this.reasons[j] = reason;
+    this.meta[j] = kind | (hit !== 0 ? META_HIT : 0) | (slab === SLAB_SCRATCH ? META_SCRATCH : 0) | (generated << META_GENERATED_SHIFT);
     this.offsets[j] = offset;
     this.lengths[j] = length;
     this.wireLengths[j] = wireLength;
-    this.composites[j] = composite;
-    this.reasons[j] = reason;
-    this.hits[j] = hit;
-    this.generated[j] = generated;
+    this.ingressPorts[j] = ingress;
     return j;
   }
 
@@ -120,17 +171,14 @@ export class EmitBatch {
       return fresh;
     };
     this.frames = g(this.frames, new Int32Array(n));
-    this.kinds = g(this.kinds, new Uint8Array(n));
     this.ports = g(this.ports, new Int32Array(n));
-    this.ingress = g(this.ingress, new Int32Array(n));
-    this.slabs = g(this.slabs, new Uint8Array(n));
+    this.composites = g(this.composites, new Int32Array(n));
+    this.reasons = g(this.reasons, new Uint8Array(n));
+    this.meta = g(this.meta, new Uint8Array(n));
     this.offsets = g(this.offsets, new Int32Array(n));
     this.lengths = g(this.lengths, new Int32Array(n));
     this.wireLengths = g(this.wireLengths, new Int32Array(n));
-    this.composites = g(this.composites, new Int32Array(n));
-    this.reasons = g(this.reasons, new Uint8Array(n));
-    this.hits = g(this.hits, new Uint8Array(n));
-    this.generated = g(this.generated, new Uint8Array(n));
+    this.ingressPorts = g(this.ingressPorts, new Int32Array(n));
   }
 }
 

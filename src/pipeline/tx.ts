@@ -11,7 +11,7 @@
  */
 import { DropReasonId } from '../base/reasons.js';
 import type { FrameBatch } from '../frame/batch.js';
-import { EMIT_DROP, EMIT_FORWARD, SLAB_INPUT, SLAB_SCRATCH } from './output.js';
+import { EMIT_DROP, SLAB_INPUT, SLAB_SCRATCH } from './output.js';
 import { rewriteStage } from './rewrite.js';
 import { C_DROPPED, C_EMITTED, C_HOST_DROPPED, C_HOST_FORWARDED, C_OUT, COMP_FLOOD, COMP_NONE, NEXT_DONE, NEXT_TX } from './state.js';
 import type { ShardState } from './state.js';
@@ -75,9 +75,7 @@ export function txPlainRun(st: ShardState, batch: FrameBatch, from: number, to: 
   const drops = st.drops;
   const out = st.out;
   const ports = batch.ports;
-  const offsets = batch.offsets;
-  const lengths = batch.lengths;
-  const wireLengths = batch.wireLengths;
+  out.reserveItems(to - from);
   let forwarded = 0;
   let dropped = 0;
   let i = from;
@@ -91,14 +89,14 @@ export function txPlainRun(st: ShardState, batch: FrameBatch, from: number, to: 
     if (reason !== 0) {
       dropped++;
       drops[reason]!++;
-      out.add(EMIT_DROP, i, ports[i]!, ports[i]!, SLAB_INPUT, offsets[i]!, lengths[i]!, wireLengths[i]!, c, reason, hits[i]!, 0);
+      out.addInputFrame(i, ports[i]!, c, reason, hits[i]!);
     } else {
       if (plainOf[c] !== 1) break;
       const egress = egressOf[c]!;
       if (kinds[egress] === vnicKind) break;
       forwarded++;
       portTx[egress]!++;
-      out.add(EMIT_FORWARD, i, egress, ports[i]!, SLAB_INPUT, offsets[i]!, lengths[i]!, wireLengths[i]!, c, 0, hits[i]!, 0);
+      out.addInputFrame(i, egress, c, 0, hits[i]!);
     }
     next[i] = NEXT_DONE;
   }

@@ -36,10 +36,10 @@ describe('fuzz: mutated frames through the engine', () => {
       const sink: FrameSink = {
         emit(out) {
           for (let j = 0; j < out.count; j++) {
-            if (out.kinds[j] !== EMIT_FORWARD) continue;
+            if (out.kindOf(j) !== EMIT_FORWARD) continue;
             emitted++;
             const num = out.input!.numbers[out.frames[j]!]!;
-            maxGrowth = Math.max(maxGrowth, out.lengths[j]! - Math.max(60, inputLengths.get(num) ?? 0));
+            maxGrowth = Math.max(maxGrowth, out.lengthOf(j) - Math.max(60, inputLengths.get(num) ?? 0));
           }
         },
       };

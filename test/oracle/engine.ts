@@ -34,15 +34,15 @@ export function runEngine(setup: StreamSetup, frames: readonly InputFrame[], opt
       const input = out.input!;
       for (let j = 0; j < out.count; j++) {
         const d = out.dataOf(j);
-        const o = out.offsets[j]!;
-        const bytes = hex(d.subarray(o, o + out.lengths[j]!));
+        const o = out.offsetOf(j);
+        const bytes = hex(d.subarray(o, o + out.lengthOf(j)));
         const number = input.numbers[out.frames[j]!]!;
         const port = out.ports[j]!;
-        const hit = out.hits[j] === 1;
-        const generated = out.generated[j]!;
-        const wire = out.wireLengths[j]!;
+        const hit = out.hitOf(j) === 1;
+        const generated = out.generatedOf(j);
+        const wire = out.wireLengthOf(j);
         // (the same key order as the model's events: compare.ts compares them as text)
-        if (out.kinds[j] === EMIT_FORWARD) events.push({ n: number, kind: 'forward', port: names()[port]!, hit, generated, bytes, wire });
+        if (out.kindOf(j) === EMIT_FORWARD) events.push({ n: number, kind: 'forward', port: names()[port]!, hit, generated, bytes, wire });
         else events.push({ n: number, kind: 'drop', port: names()[port] ?? '-', reason: DROP_REASONS[out.reasons[j]!]!, hit, generated, bytes, wire });
       }
     },

@@ -50,12 +50,12 @@ export class RecordingSink implements FrameSink {
     const input = out.input!;
     for (let j = 0; j < out.count; j++) {
       const d = out.dataOf(j);
-      const o = out.offsets[j]!;
-      const bytes = d.slice(o, o + out.lengths[j]!);
+      const o = out.offsetOf(j);
+      const bytes = d.slice(o, o + out.lengthOf(j));
       const number = input.numbers[out.frames[j]!]!;
       const port = out.ports[j]!;
-      const common = { number, hit: out.hits[j] === 1, generated: out.generated[j]!, bytes, wireLength: out.wireLengths[j]! };
-      if (out.kinds[j] === EMIT_FORWARD) this.outs.push({ kind: 'forward', port: names[port]!, from: names[out.ingress[j]!]!, ...common });
+      const common = { number, hit: out.hitOf(j) === 1, generated: out.generatedOf(j), bytes, wireLength: out.wireLengthOf(j) };
+      if (out.kindOf(j) === EMIT_FORWARD) this.outs.push({ kind: 'forward', port: names[port]!, from: names[out.ingressOf(j)]!, ...common });
       else this.outs.push({ kind: 'drop', port: names[port] ?? '-', from: names[port] ?? '-', reason: DROP_REASONS[out.reasons[j]!], ...common });
     }
   }
