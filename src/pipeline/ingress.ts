@@ -8,7 +8,7 @@
  *
  * The port of an input frame: the capture interface's port when the interface names one; else
  * the forced port (`--ingress`); else the port owning the source MAC; else the first uplink.
- * `ingressReason` says which of these applied (the tracer reports the same rule). Recirculated
+ * The stage tells the tracer which of these applied (INGRESS_*). Recirculated
  * frames (generated) keep the port their producer wrote.
  */
 import { DropReasonId, parseErrorDropReason } from '../base/reasons.js';
@@ -24,30 +24,6 @@ export const INGRESS_BY_MAC = 2;
 export const INGRESS_FIRST_UPLINK = 3;
 export const INGRESS_NONE = 4;
 export const INGRESS_RECIRCULATED = 5;
-
-/**
- * How the ingress port of frame i (of an input batch) is chosen, and which port (`out[0]`):
- * INGRESS_* above. The one rule, shared by the stage and the tracer.
- */
-export function resolveIngress(st: ShardState, batch: FrameBatch, i: number, ingress: IngressMap): number {
-  const src = batch.sources[i]!;
-  const byInterface = ingress.byInterface;
-  let port = src < byInterface.length ? byInterface[src]! : -1;
-  if (port >= 0) return encode(port, INGRESS_BY_INTERFACE);
-  if (ingress.forced >= 0) return encode(ingress.forced, INGRESS_FORCED);
-  if (batch.lengths[i]! >= 12) {
-    const d = batch.data;
-    const o = batch.offsets[i]!;
-    port = st.policy.vswitch.portOfMac((d[o + 6]! << 8) | d[o + 7]!, batch.view.getUint32(o + 8));
-    if (port >= 0) return encode(port, INGRESS_BY_MAC);
-  }
-  const first = st.policy.firstUplink;
-  return first >= 0 ? encode(first, INGRESS_FIRST_UPLINK) : encode(0, INGRESS_NONE);
-}
-
-function encode(port: number, how: number): number {
-  return (port << 3) | how;
-}
 
 /** Run the stage on frames [0, batch.count); `generated` is 0 for input frames. Returns the frames listed for the probe. */
 export function ingressStage(st: ShardState, batch: FrameBatch, ingress: IngressMap, generated: number): number {
@@ -99,17 +75,26 @@ export function ingressStage(st: ShardState, batch: FrameBatch, ingress: Ingress
       port = ports[i]!;
       if (tracer) tracer.begin(batch, i, port, st.recirculatedKinds[i]!, INGRESS_RECIRCULATED);
     } else {
-      // resolveIngress, inline: the capture interface's port, --ingress, the source MAC's port, the first uplink.
+      // The one ingress rule: the capture interface's port, --ingress, the source MAC's port, the
+      // first uplink; `how` says which applied (the tracer reports it).
       const src = sources[i]!;
       port = src < interfaces ? byInterface[src]! : -1;
-      if (port < 0) port = forced;
+      let how = INGRESS_BY_INTERFACE;
+      if (port < 0) {
+        port = forced;
+        how = INGRESS_FORCED;
+      }
       if (port < 0 && lengths[i]! >= 12) {
         const o = offsets[i]!;
         port = vs.portOfMac((d[o + 6]! << 8) | d[o + 7]!, v.getUint32(o + 8));
+        how = INGRESS_BY_MAC;
       }
-      if (port < 0) port = firstUplink;
+      if (port < 0) {
+        port = firstUplink;
+        how = port < 0 ? INGRESS_NONE : INGRESS_FIRST_UPLINK;
+      }
       ports[i] = port < 0 ? 0 : port;
-      if (tracer) tracer.begin(batch, i, port, 0, resolveIngress(st, batch, i, ingress) & 7);
+      if (tracer) tracer.begin(batch, i, port, 0, how);
     }
     hits[i] = 0;
     if (port < 0) {
