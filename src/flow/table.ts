@@ -87,7 +87,12 @@
  * (14 bits at 131k entries, 7 at the 16M maximum). The tag rejects most non-matching slots
  * without touching the entry's record; only an equal tag costs the key compare. slotCount is a
  * power of two >= capacity / maxLoad (maxLoad 0.75 by default), so the index is never more than
- * maxLoad full and a probe always meets an empty slot. (With a power of two the real load is
+ * maxLoad full and a probe always meets an empty slot. Only a prefix of it is in use
+ * (`activeSlots`): the index starts at 1,024 slots and doubles, re-placing the live entries,
+ * whenever an insert would take it past maxLoad (past 65,536 slots it goes to full size at once,
+ * so a large table is not re-placed again and again), so a table holding 8,192 flows touches 64 KiB of
+ * index (which stays in the cache) rather than all of it (2 MiB at the default capacity: ~1,000
+ * page faults for as many random first touches, ~12 ms on this project's VM). (With a power of two the real load is
  * between maxLoad / 2 and maxLoad; the default was 0.5 until an A/B on acl-hit 64k showed 0.75
  * faster by ~4% over 40 paired runs, 27 of them won: a smaller index misses the cache less, and
  * 16 slots share a line, so the longer probe runs rarely cost a second line.) The home slot is the top bits of
@@ -299,6 +304,10 @@ const WASM_PAGE = 65536;
 const LOOKUP_MANY_DIRECT = 2048;
 /** Occupied slots of the new key's probe run offered as eviction candidates (they are in cache). */
 const PROBE_SAMPLE = 16;
+/** log2 of the slots an index starts with (one 4 KiB page of slots, one of slot hashes). */
+const INITIAL_SLOT_BITS = 10;
+/** Slots in use past which the index grows to its full size at once rather than doubling (256 KiB of slots). */
+const GROW_STEP_LIMIT = 1 << 16;
 /** Bits of the insert marks (a power of two): 512 inserts in a batch set about 6% of them. */
 const INSERT_MARK_BITS = 8192;
 const FIB = 0x9e3779b1 | 0;
@@ -368,10 +377,6 @@ function allocateTable(recordBytes: number, slotBytes: number, useKernel: boolea
       // address space or memory limits: fall back to an ordinary buffer
     }
     if (memory !== null) {
-      // Before any page is touched: 2 MiB pages where the kernel has them on request (THP
-      // "madvise"), so first touches cost a fault per 2 MiB instead of per 4 KiB and random probes
-      // miss the TLB less (native-shim; nothing happens without it).
-      adviseHugePages(memory.buffer, 0, memory.buffer.byteLength);
       let kernel: ProbeKernel | null = null;
       const mod = kernelModule(wasm);
       if (mod !== null && useKernel) {
@@ -386,8 +391,15 @@ function allocateTable(recordBytes: number, slotBytes: number, useKernel: boolea
     }
   }
   const buffer = new ArrayBuffer(recordBytes + FALLBACK_OFFSET);
-  adviseHugePages(buffer, FALLBACK_OFFSET, recordBytes);
   return { buffer, offset: FALLBACK_OFFSET, slots: -1, kernel: null };
+}
+
+/** Bytes at the start of each table region left to 4 KiB pages (see the constructor). */
+const SMALL_PAGE_PREFIX = 2 << 20;
+
+/** adviseHugePages over a view's bytes after its first SMALL_PAGE_PREFIX. */
+function adviseBeyondPrefix(view: Uint32Array): void {
+  if (view.byteLength > SMALL_PAGE_PREFIX) adviseHugePages(view.buffer as ArrayBuffer, view.byteOffset + SMALL_PAGE_PREFIX, view.byteLength - SMALL_PAGE_PREFIX);
 }
 
 export class FlowTable {
@@ -418,14 +430,26 @@ export class FlowTable {
   readonly slots: Uint32Array;
   /** The full hash of each slot's entry, beside the index (deletion reads it; lookups never do). */
   private readonly slotHashes: Uint32Array;
+  /** The index's full size: what it grows to (a power of two >= capacity / maxLoad). */
   readonly slotCount: number;
+  /**
+   * Slots in use now: the index starts at INITIAL_SLOTS (or slotCount, if smaller) and doubles
+   * (a rehash of the live entries) whenever an insert would take it past maxLoad, up to
+   * slotCount. The rest of the index is never touched: a table that holds a few thousand flows
+   * faults in and caches a few pages of index, not the whole of it.
+   */
+  activeSlots: number;
   /** Bits of a slot word holding handle + 1 (the rest, up to 32, hold the tag). */
   private readonly handleBits: number;
   private readonly handleMask: number;
   private readonly tagMask: number;
-  private readonly slotMask: number;
-  /** 32 - log2(slotCount): the home slot is the top bits of hash * FIB. */
-  private readonly slotShift: number;
+  /** activeSlots - 1. */
+  private slotMask: number;
+  /** 32 - log2(activeSlots): the home slot is the top bits of hash * FIB. */
+  private slotShift: number;
+  /** Live entries past which an insert first grows the index: activeSlots * maxLoad (Infinity at full size). */
+  private growAt: number;
+  private readonly maxLoad: number;
   /** Head of the free list threaded through the cold records' nextFree word (-1: none freed). */
   private freeHead = -1;
   /** Handles ever handed out: those at or above are untouched (zero) and free. */
@@ -485,8 +509,12 @@ export class FlowTable {
     let bits = 1;
     while (1 << bits < capacity / maxLoad) bits++;
     this.slotCount = 1 << bits;
-    this.slotMask = this.slotCount - 1;
-    this.slotShift = 32 - bits;
+    this.maxLoad = maxLoad;
+    const active = Math.min(bits, INITIAL_SLOT_BITS);
+    this.activeSlots = 1 << active;
+    this.slotMask = this.activeSlots - 1;
+    this.slotShift = 32 - active;
+    this.growAt = this.activeSlots === this.slotCount ? Infinity : Math.floor(this.activeSlots * maxLoad);
     let hb = 1;
     while (1 << hb <= capacity) hb++; // handle + 1 <= capacity fits
     this.handleBits = hb;
@@ -519,8 +547,16 @@ export class FlowTable {
       this.kernelHandles = new Int32Array(0);
     }
     this.slotHashes = new Uint32Array(this.slotCount);
-    adviseHugePages(this.slotHashes.buffer as ArrayBuffer, 0, this.slotHashes.byteLength);
-    if (slots < 0) adviseHugePages(this.slots.buffer as ArrayBuffer, 0, this.slots.byteLength);
+    // Before any page is touched: 2 MiB pages where the kernel has them on request (THP
+    // "madvise"), so first touches cost a fault per 2 MiB instead of per 4 KiB and random probes
+    // miss the TLB less (native-shim; nothing happens without it). Not for the first 2 MiB of each
+    // region (hot records, cold records, index, slot hashes), which the bump pointer and the
+    // growing index fill first: a table of a few thousand flows then faults in the few 4 KiB pages
+    // it uses (~12 µs each here) rather than four whole huge pages (~4 ms each to clear).
+    adviseBeyondPrefix(this.hotWords);
+    adviseBeyondPrefix(this.coldWords);
+    adviseBeyondPrefix(this.slots);
+    adviseBeyondPrefix(this.slotHashes);
     this.states = new Int32Array(capacity * FLOW_STATE_WORDS);
     // Everything starts zeroed (free state, empty index): nothing to write until an entry is used.
     this.freeCount = capacity;
@@ -1054,6 +1090,7 @@ export class FlowTable {
     for (let s = 0; s < this.slotCount; s++) {
       const v = slots[s]!;
       if (v === 0) continue;
+      if (s >= this.activeSlots) return `slot ${s}: beyond the ${this.activeSlots} slots in use`;
       const h = (v & this.handleMask) - 1;
       if (h >= this.capacity) return `slot ${s}: handle ${h} out of range`;
       if (this.stateOf(h) === FLOW_STATE_FREE) return `slot ${s}: handle ${h} is free`;
@@ -1114,6 +1151,42 @@ export class FlowTable {
     return Math.imul(hash | 0, FIB) >>> this.slotShift;
   }
 
+  /**
+   * Grow the slots in use and re-place every live entry (off the per-packet path: at most 7
+   * times over a table's life, each O(handles ever used)). The entries come from the
+   * records (each keeps its full hash), not from a copy of the old slots, so growing needs no
+   * memory beyond the doubled index: on this project's VM a fresh page costs ~12 µs, and a copy
+   * of a 16 MiB index cost more than the re-placing.
+   */
+  private growIndex(): void {
+    const slots = this.slots;
+    const hashes = this.slotHashes;
+    slots.fill(0, 0, this.activeSlots);
+    hashes.fill(0, 0, this.activeSlots);
+    // Doubling while small; past GROW_STEP_LIMIT, straight to full size (one more re-placing of at
+    // most ~49k entries), so that a large table pays for no series of rehashes of its millions of
+    // entries (each a random write into an index far beyond the cache).
+    const active = this.activeSlots < GROW_STEP_LIMIT ? this.activeSlots * 2 : this.slotCount;
+    this.activeSlots = active;
+    this.slotMask = active - 1;
+    this.slotShift = 1 + Math.clz32(active); // 32 - log2(active)
+    this.growAt = active === this.slotCount ? Infinity : Math.floor(active * this.maxLoad);
+    const mask = this.slotMask;
+    const hi = this.hotInts;
+    const cw = this.coldWords;
+    const tm = this.tagMask;
+    const tagUnit = 2 ** this.handleBits;
+    for (let h = 0; h < this.bump; h++) {
+      const b = h << RS;
+      if (hi[b + H_STATE] === FLOW_STATE_FREE) continue;
+      const hash = cw[b + C_HASH]!;
+      let s = this.home(hash);
+      while (slots[s] !== 0) s = (s + 1) & mask;
+      slots[s] = ((hash & tm) * tagUnit + h + 1) >>> 0;
+      hashes[s] = hash;
+    }
+  }
+
   /** Whether h's peer keeps the pair alive at `now` (h's own expiry has passed). Rare. */
   private peerAlive(h: number, now: number): boolean {
     const p = this.coldInts[(h << RS) + C_PEER]!;
@@ -1143,8 +1216,8 @@ export class FlowTable {
     this.bump = 0;
     this.freeHead = -1;
     this.freeCount = this.capacity;
-    this.slots.fill(0);
-    this.slotHashes.fill(0);
+    this.slots.fill(0, 0, this.activeSlots);
+    this.slotHashes.fill(0, 0, this.activeSlots);
     this.count = 0;
     this.evictHand = 0;
     this.sweepHand = 0;
@@ -1152,6 +1225,7 @@ export class FlowTable {
 
   /** Take a free handle (the caller checked freeCount), fill its records and index it. */
   private allocate(keys: Uint32Array, k: number, hash: number, now: number, ttl: number, action: number, generation: number): number {
+    if (this.count >= this.growAt) this.growIndex();
     const hw = this.hotWords;
     const hi = this.hotInts;
     const hf = this.hotFloats;
@@ -1192,7 +1266,7 @@ export class FlowTable {
     ci[b + C_OWNER] = 0;
     this.coldFloats[f + CF_CREATED] = now;
     this.coldFloats[f + CF_CLOSE_EXPIRY] = 0;
-    // The index is never full (slotCount > capacity), so the probe ends.
+    // The index is never more than maxLoad full (grown above when needed), so the probe ends.
     const slots = this.slots;
     const mask = this.slotMask;
     let s = this.home(hash);

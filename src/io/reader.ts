@@ -76,7 +76,7 @@ import type { FrameBatch } from '../frame/batch.js';
 
 /** Bytes kept free before the first record after a compaction (room for a synthesised header). */
 const HEADROOM = 64;
-const DEFAULT_CHUNK_SIZE = 4 << 20;
+const DEFAULT_CHUNK_SIZE = 1 << 20;
 const MIN_CHUNK_SIZE = 64;
 /** libpcap's MAXIMUM_SNAPLEN: the largest pcap record either reference tool accepts. */
 export const MAX_PCAP_RECORD = 262144;

@@ -22,6 +22,12 @@ const SINK_SIZE = 1 << 20;
 /** Frames up to this size are copied into the sink byte by byte (measured: faster than subarray + set below ~256 bytes). */
 const SMALL_COPY = 256;
 
+/** copySmall's roles: the frames, the comment heads, the comment tails. */
+const COPY_FRAME = 0;
+const COPY_HEAD = 1;
+const COPY_TAIL = 2;
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
+
 class ByteSink {
   private readonly buf = new Uint8Array(SINK_SIZE);
   readonly view = new DataView(this.buf.buffer);
@@ -60,12 +66,8 @@ class ByteSink {
   /** Append bytes of any size. */
   append(src: Uint8Array, offset: number, length: number): void {
     if (length <= SINK_SIZE - this.used) {
-      const buf = this.buf;
-      let to = this.used;
-      if (length <= SMALL_COPY) {
-        // A loop beats subarray + set for a small frame: no view object per frame.
-        for (let i = offset, end = offset + length; i < end; i++) buf[to++] = src[i]!;
-      } else buf.set(src.subarray(offset, offset + length), to);
+      if (length <= SMALL_COPY) this.copySmall(src, offset, length, this.used, COPY_FRAME);
+      else this.buf.set(src.subarray(offset, offset + length), this.used);
       this.used += length;
     } else {
       this.flush();
@@ -73,6 +75,40 @@ class ByteSink {
     }
     this.written += length;
   }
+
+  /**
+   * Copy `length` bytes (a small frame, a comment part) from src[offset] to bytes[to] (reserved),
+   * four at a time through DataViews, then the last up to three one by one. `role` names the
+   * caller's stream of sources (COPY_FRAME, COPY_HEAD, COPY_TAIL): each keeps the DataView of its
+   * last source, made when that source changes (once per input slab, once per comment part), so
+   * no object is made per call. (subarray + set costs a view object and a runtime call per frame;
+   * a byte loop, four times the iterations.)
+   */
+  copySmall(src: Uint8Array, offset: number, length: number, to: number, role: number): void {
+    let sv = this.srcViews[role]!;
+    if (src !== this.srcBytes[role]) {
+      sv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+      this.srcBytes[role] = src;
+      this.srcViews[role] = sv;
+    }
+    const dv = this.view;
+    const end = offset + length;
+    const end4 = end - 3;
+    let i = offset;
+    for (; i < end4; i += 4, to += 4) dv.setUint32(to, sv.getUint32(i));
+    const buf = this.buf;
+    for (; i < end; i++) buf[to++] = src[i]!;
+  }
+
+  /** Zero `n` (a few: padding) bytes at `to`. */
+  zero(to: number, n: number): void {
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) buf[to + i] = 0;
+  }
+
+  /** Per copySmall role: its last source and that source's DataView. */
+  private readonly srcBytes: (Uint8Array | null)[] = [null, null, null];
+  private readonly srcViews: DataView[] = [EMPTY_VIEW, EMPTY_VIEW, EMPTY_VIEW];
 
   flush(): void {
     if (this.used === 0) return;
@@ -296,22 +332,55 @@ export class PcapngWriter {
     flags?: number,
   ): void {
     let digits = 1;
-    for (let x = number; x >= 10; x = Math.floor(x / 10)) digits++;
+    // (integer division while the number fits 31 bits; float only past that)
+    if (number >= 0 && number <= 0x7fffffff) for (let x = number | 0; x >= 10; x = (x / 10) | 0) digits++;
+    else for (let x = number; x >= 10; x = Math.floor(x / 10)) digits++;
     const size = head.length + digits + tail.length;
     if (size > MAX_COMMENT || !(number >= 0) || !Number.isSafeInteger(number)) {
       this.writeFrame(interfaceId, data, offset, length, wireLength, seconds, nanos, decoder.decode(head) + String(number) + decoder.decode(tail), flags);
       return;
     }
     const at = this.block(interfaceId, data, offset, length, wireLength, seconds, nanos, size, flags);
-    const b = this.sink.bytes;
-    b.set(head, at);
-    let x = number;
-    for (let p = at + head.length + digits - 1; p >= at + head.length; p--) {
-      b[p] = 0x30 + (x % 10);
-      x = Math.floor(x / 10);
+    const sink = this.sink;
+    const b = sink.bytes;
+    sink.copySmall(head, 0, head.length, at, COPY_HEAD);
+    const first = at + head.length;
+    if (number <= 0x7fffffff) {
+      let x = number | 0;
+      for (let p = first + digits - 1; p >= first; p--) {
+        const q = (x / 10) | 0;
+        b[p] = 0x30 + x - q * 10;
+        x = q;
+      }
+    } else {
+      let x = number;
+      for (let p = first + digits - 1; p >= first; p--) {
+        b[p] = 0x30 + (x % 10);
+        x = Math.floor(x / 10);
+      }
     }
-    b.set(tail, at + head.length + digits);
+    sink.copySmall(tail, 0, tail.length, at + head.length + digits, COPY_TAIL);
   }
+
+  /** The ticks of `seconds` whole seconds (seconds * 10^9), as two u32 words, for block(). */
+  private secondTicks(seconds: number): void {
+    const sHigh = Math.floor(seconds / 65536);
+    const x = sHigh * 1e9; // exact: below 2^53 for any representable tick count
+    const y = (seconds - sHigh * 65536) * 1e9; // below 2^47
+    let hi = Math.floor(x / 65536) + Math.floor(y / 4294967296);
+    let lo = (x % 65536) * 65536 + (y % 4294967296);
+    if (lo >= 4294967296) {
+      lo -= 4294967296;
+      hi += 1;
+    }
+    this.tickSeconds = seconds;
+    this.tickHi = hi;
+    this.tickLo = lo;
+  }
+
+  private tickSeconds = NaN;
+  private tickHi = 0;
+  private tickLo = 0;
 
   /**
    * One enhanced packet block with everything but the comment's value written; returns where the
@@ -323,12 +392,11 @@ export class PcapngWriter {
     const total = 32 + pad4(length) + (optSize > 0 ? optSize + 4 : 0);
     const v = this.sink.view;
     let at = this.sink.reserve(28);
-    // Ticks = seconds * 10^9 + nanos, as two u32 words without BigInt (see the essay).
-    const sHigh = Math.floor(seconds / 65536);
-    const x = sHigh * 1e9; // exact: below 2^53 for any representable tick count
-    const y = (seconds - sHigh * 65536) * 1e9 + nanos; // below 2^47
-    let hi = Math.floor(x / 65536) + Math.floor(y / 4294967296);
-    let lo = (x % 65536) * 65536 + (y % 4294967296);
+    // Ticks = seconds * 10^9 + nanos, as two u32 words without BigInt (see the essay); the ticks
+    // of a whole second are kept for the next frame, most often of the same second.
+    if (seconds !== this.tickSeconds) this.secondTicks(seconds);
+    let hi = this.tickHi;
+    let lo = this.tickLo + nanos;
     if (lo >= 4294967296) {
       lo -= 4294967296;
       hi += 1;
@@ -344,15 +412,15 @@ export class PcapngWriter {
     const padding = pad4(length) - length;
     const tailSize = padding + (optSize > 0 ? optSize + 4 : 0) + 4;
     at = this.sink.reserve(tailSize);
-    const b = this.sink.bytes;
-    b.fill(0, at, at + padding);
+    const sink = this.sink;
+    sink.zero(at, padding);
     let o = at + padding;
     let commentAt = -1;
     if (commentSize >= 0) {
       v.setUint16(o, 1, true);
       v.setUint16(o + 2, commentSize, true);
       commentAt = o + 4;
-      b.fill(0, o + 4 + commentSize, o + 4 + pad4(commentSize));
+      sink.zero(o + 4 + commentSize, pad4(commentSize) - commentSize);
       o += 4 + pad4(commentSize);
     }
     if (flags !== undefined) {

@@ -147,6 +147,47 @@ describe('flow table: basics', () => {
     expect(() => new FlowTable({ capacity: 8, whenFull: 'drop', evictSample: 0 })).toThrow(/evictSample/);
   });
 
+  it('the index starts small and doubles as entries arrive, never touching the slots beyond those in use', () => {
+    for (const probeKernel of ['wasm', 'js'] as const) {
+      const t = new FlowTable({ capacity: 65536, whenFull: 'drop', probeKernel });
+      expect(t.activeSlots).toBe(1024);
+      expect(t.slotCount).toBe(131072);
+      let maxActive = t.activeSlots;
+      for (let i = 0; i < 20_000; i++) {
+        expect(ins(t, i)).toBeGreaterThanOrEqual(0);
+        expect(t.count / t.activeSlots).toBeLessThanOrEqual(0.75);
+        maxActive = t.activeSlots;
+        if (i % 4999 === 0) expect(t.validate()).toBeNull();
+      }
+      expect(maxActive).toBe(32768); // 20,000 entries at <= 0.75 load
+      expect(t.slots.subarray(maxActive).every((v) => v === 0)).toBe(true);
+      // every entry is found after the rehashes, by lookup and by the batched probe
+      const idx = Int32Array.from({ length: 20_000 }, (_, i) => i);
+      const hashes = Uint32Array.from(idx, (i) => hashOf(i));
+      const out = new Int32Array(20_000);
+      expect(t.lookupMany(keys, idx, 20_000, hashes, new Float64Array(20_000), out)).toBe(20_000);
+      for (let i = 0; i < 20_000; i++) expect(out[i]).toBe(look(t, i));
+      // removals keep every run reachable at the grown size
+      for (let i = 0; i < 20_000; i += 3) t.remove(look(t, i));
+      expect(t.validate()).toBeNull();
+      for (let i = 0; i < 20_000; i++) expect(look(t, i) >= 0).toBe(i % 3 !== 0);
+      t.clear();
+      expect(t.validate()).toBeNull();
+      expect(look(t, 1)).toBe(-1);
+    }
+    // past 65,536 slots in use, the next growth goes straight to full size
+    const many = makeKeys(60_000, 12);
+    const big = new FlowTable({ capacity: 1 << 20, whenFull: 'drop' });
+    const sizes = new Set<number>();
+    for (let i = 0; i < 60_000; i++) {
+      big.insert(many, i * W, mixHash(many, i * W), 0, 10, i, 1);
+      sizes.add(big.activeSlots);
+    }
+    expect([...sizes]).toEqual([1024, 2048, 4096, 8192, 16384, 32768, 65536, big.slotCount]);
+    expect(big.validate()).toBeNull();
+    for (let i = 0; i < 60_000; i += 7) expect(big.lookup(many, i * W, mixHash(many, i * W), 0)).toBeGreaterThanOrEqual(0);
+  });
+
   it('the index stays within its load bound; memory per entry is reported', () => {
     for (const capacity of [1, 2, 3, 1000, 1024, 65536]) {
       const t = new FlowTable({ capacity, whenFull: 'drop' });

@@ -114,6 +114,38 @@ describe('writers -> readers round trips', () => {
     });
   });
 
+  it('a numbered comment (head, digits, tail) writes the same bytes as the whole string, at every digit count and frame length', () => {
+    const enc = new TextEncoder();
+    const head = enc.encode('vfp: verdict=forward packet=');
+    const numbers = [0, 7, 9, 10, 99, 100, 12345, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 5, 2 ** 32 + 1, 2 ** 40, 2 ** 53 - 1];
+    const tails = ['', ' in=eth0 flow=hit out=web', ' é', 'x'.repeat(70)].map((t) => enc.encode(t));
+    const data = Uint8Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 0xff);
+    const a = PcapngWriter.toMemory();
+    const b = PcapngWriter.toMemory();
+    a.addInterface('x');
+    b.addInterface('x');
+    let k = 0;
+    const expected: number[][] = [];
+    for (const n of numbers) {
+      for (const tail of tails) {
+        // lengths 0..7 (every padding) and a few past the small-copy size, at odd offsets; seconds
+        // repeat with other nanoseconds (the writer keeps the ticks of the last second)
+        for (const len of [0, 1, 2, 3, 4, 5, 6, 7, 61, 255, 257]) {
+          const off = k % 13;
+          const s = 1_700_000_000 + (k >> 3);
+          const ns = (k * 7_919_113) % 1_000_000_000;
+          a.writeFrameNumbered(0, data, off, len, len + 4, s, ns, head, n, tail, EPB_INBOUND);
+          b.writeFrame(0, data, off, len, len + 4, s, ns, new TextDecoder().decode(head) + String(n) + new TextDecoder().decode(tail), EPB_INBOUND);
+          expected.push(Array.from(data.subarray(off, off + len)));
+          k++;
+        }
+      }
+    }
+    expect(Buffer.from(a.toBytes()).equals(Buffer.from(b.toBytes()))).toBe(true);
+    const back = readAll(CaptureReader.fromBytes(a.toBytes()));
+    expect(back.map((f) => f.bytes)).toEqual(expected);
+  });
+
   it('timestamps around 2038, 2106 and 2255 survive the 64-bit tick arithmetic exactly', () => {
     const times: Array<[number, number]> = [[0, 0], [2_147_483_647, 999_999_999], [4_294_967_295, 1], [4_294_967_296, 500], [9_000_000_000, 123_456_789], [18_446_744_073, 709_551_615]];
     const w = PcapngWriter.toMemory();
