@@ -189,13 +189,17 @@ export class PcapWriter {
   }
 
   writeFrame(data: Uint8Array, offset: number, length: number, wireLength: number, seconds: number, nanos: number): void {
-    const at = this.sink.reserve(16);
-    const v = this.sink.view;
+    const sink = this.sink;
+    const small = length <= SMALL_COPY;
+    // a small frame: one reservation for the record header and the bytes
+    const at = sink.reserve(small ? 16 + length : 16);
+    const v = sink.view;
     v.setUint32(at, seconds >>> 0, true);
     v.setUint32(at + 4, this.nanosecond ? nanos : Math.floor(nanos / 1000), true);
     v.setUint32(at + 8, length, true);
     v.setUint32(at + 12, wireLength, true);
-    this.sink.append(data, offset, length);
+    if (small) sink.copySmall(data, offset, length, at + 16, COPY_FRAME);
+    else sink.append(data, offset, length);
     this.frames++;
   }
 
@@ -340,9 +344,50 @@ export class PcapngWriter {
       this.writeFrame(interfaceId, data, offset, length, wireLength, seconds, nanos, decoder.decode(head) + String(number) + decoder.decode(tail), flags);
       return;
     }
-    const at = this.block(interfaceId, data, offset, length, wireLength, seconds, nanos, size, flags);
     const sink = this.sink;
     const b = sink.bytes;
+    let at: number;
+    const padded = pad4(length);
+    const total = 32 + padded + 4 + pad4(size) + (flags !== undefined ? 8 : 0) + 4;
+    if (length <= SMALL_COPY && total <= SINK_SIZE && interfaceId < this.interfaceCount) {
+      // The common case, in one piece: one reservation for the whole block, no call per part
+      // but the copies (the same bytes as block() + the comment).
+      const v = sink.view;
+      const start = sink.reserve(total);
+      if (seconds !== this.tickSeconds) this.secondTicks(seconds);
+      let hi = this.tickHi;
+      let lo = this.tickLo + nanos;
+      if (lo >= 4294967296) {
+        lo -= 4294967296;
+        hi += 1;
+      }
+      v.setUint32(start, 6, true);
+      v.setUint32(start + 4, total, true);
+      v.setUint32(start + 8, interfaceId, true);
+      v.setUint32(start + 12, hi >>> 0, true);
+      v.setUint32(start + 16, lo >>> 0, true);
+      v.setUint32(start + 20, length, true);
+      v.setUint32(start + 24, wireLength, true);
+      sink.copySmall(data, offset, length, start + 28, COPY_FRAME);
+      let o = start + 28 + length;
+      for (; o < start + 28 + padded; o++) b[o] = 0;
+      v.setUint16(o, 1, true);
+      v.setUint16(o + 2, size, true);
+      at = o + 4;
+      o = at + size;
+      for (const optEnd = at + pad4(size); o < optEnd; o++) b[o] = 0;
+      if (flags !== undefined) {
+        v.setUint16(o, 2, true);
+        v.setUint16(o + 2, 4, true);
+        v.setUint32(o + 4, flags >>> 0, true);
+        o += 8;
+      }
+      v.setUint32(o, 0, true); // opt_endofopt
+      v.setUint32(o + 4, total, true);
+      this.frames++;
+    } else {
+      at = this.block(interfaceId, data, offset, length, wireLength, seconds, nanos, size, flags);
+    }
     sink.copySmall(head, 0, head.length, at, COPY_HEAD);
     const first = at + head.length;
     if (number <= 0x7fffffff) {
