@@ -113,10 +113,10 @@ export const REPLAY_TARGETS = {
   newFlows: { metric: 'newFlowsPerSecond', min: 500_000, aim: 1_000_000 },
 } as const satisfies Record<string, ReplayTarget>;
 
-/** The built `vfp` entry: dist/src/cli/main.js, seen from dist/bench/ (built) or bench/ (sources under a test runner). */
+/** The built `vfp` entry: dist/src/cli/vfp.cjs, seen from dist/bench/ (built) or bench/ (sources under a test runner). */
 export function findVfpMain(): string | null {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const c of [resolve(here, '../src/cli/main.js'), resolve(here, '../dist/src/cli/main.js')]) if (existsSync(c)) return c;
+  for (const c of [resolve(here, '../src/cli/vfp.cjs'), resolve(here, '../dist/src/cli/vfp.cjs')]) if (existsSync(c)) return c;
   return null;
 }
 
@@ -289,7 +289,7 @@ export function runReplayBench(input: ReplayBenchInput): ReplayBenchOutput {
   const out: ReplayBenchOutput = { results: [], errors: [], notes: [] };
   const main = input.vfpMain ?? findVfpMain();
   if (!main || !existsSync(main)) {
-    out.errors.push({ mode: '*', message: 'the built CLI (dist/src/cli/main.js) is missing: run npm run build' });
+    out.errors.push({ mode: '*', message: 'the built CLI (dist/src/cli/vfp.cjs) is missing: run npm run build' });
     return out;
   }
   const comments = replayHasComments(main);

@@ -12,7 +12,7 @@
  * table first, then one table for the other scenarios.
  *
  * Scenario `replay` (first: the figures users meet). It times exactly what a user runs, as whole
- * processes (`process.execPath dist/src/cli/main.js replay ...`, spawn to exit: start-up, module
+ * processes (`process.execPath dist/src/cli/vfp.cjs replay ...`, spawn to exit: start-up, module
  * loading, topology compile, reading, the pipeline, writing and the summary), against tcpdump on
  * the same file in the same run. Inputs, synthesized and cached like the others (classic pcap,
  * 60-byte frames, seed 1), through the sample topology pcaps/transparent.json:

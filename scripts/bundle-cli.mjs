@@ -6,8 +6,10 @@
 // So tsc's JavaScript is bundled with esbuild (joined and minified: whitespace and syntax, names
 // kept), into dist/src/cli:
 //
-//   main.js        the entry (an ES module, as the package is): `vfp --version` answers here;
-//                  anything else loads program.cjs (or, without bundles, tsc's program.js).
+//   vfp.cjs        the entry, the package's `bin` (CommonJS: Node then skips its ES module
+//                  loader): `vfp --version` answers here; anything else loads program.cjs (or,
+//                  without bundles, tsc's program.js).
+//   main.js        the same entry as an ES module (tsc's output, bundled in place).
 //   program.cjs    program.ts, the command definitions and commander.
 //   NAME.cjs       one per module in cli/commands/ (validate, parse, replay, ...): what a command's
 //                  action imports, loaded only when it runs.
@@ -107,6 +109,20 @@ for (const name of ['program', 'errors', ...COMMANDS]) {
   }
 }
 
+// vfp.cjs: the same entry as CommonJS, the package's `bin`: Node starts a CommonJS main script
+// without its ES module loader (~8 ms less per run here: `node empty.cjs` vs `node empty.mjs`).
+// Built from tsc's main.js before that is bundled in place below.
+await esbuild.build({
+  ...common,
+  entryPoints: [path.join(cli, 'main.js')],
+  outfile: path.join(cli, 'vfp.cjs'),
+  format: 'cjs',
+  inject: [path.join(root, 'scripts/import-meta-url-shim.js')],
+  define: { 'import.meta.url': 'importMetaUrl' },
+  plugins: [{ name: 'program-js-external', setup: (b) => b.onResolve({ filter: /^\.\/program\.js$/ }, (args) => ({ path: args.path, external: true })) }],
+});
+fs.chmodSync(path.join(cli, 'vfp.cjs'), 0o755);
+
 // main.js: tsc's, with version, errors and the loader inlined; program.js stays tsc's (the fallback).
 await esbuild.build({
   ...common,
@@ -128,11 +144,11 @@ const runs = [
   ['synth', 'sample', '--out', '-'],
 ];
 for (const args of runs) {
-  const r = spawnSync(process.execPath, [path.join(cli, 'main.js'), ...args], { cwd: root, env: { ...process.env, VFP_BUILD_CODE_CACHE: '1' }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(cli, 'vfp.cjs'), ...args], { cwd: root, env: { ...process.env, VFP_BUILD_CODE_CACHE: '1' }, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) {
     console.error(`bundle-cli: vfp ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}`);
     process.exit(1);
   }
 }
 const kib = (f) => (fs.existsSync(path.join(cli, f)) ? `${(fs.statSync(path.join(cli, f)).size / 1024).toFixed(0)} KiB` : 'none: add a run above');
-console.log(`bundle-cli: dist/src/cli/main.js, ${['program', ...COMMANDS, 'errors'].map((n) => `${n}.cjs (${kib(`${n}.cjs`)}, cache ${kib(`${n}.cjs.cache`)})`).join(', ')}`);
+console.log(`bundle-cli: dist/src/cli/vfp.cjs, main.js, ${['program', ...COMMANDS, 'errors'].map((n) => `${n}.cjs (${kib(`${n}.cjs`)}, cache ${kib(`${n}.cjs.cache`)})`).join(', ')}`);

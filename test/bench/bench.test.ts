@@ -19,7 +19,7 @@ import { benchCapture, findTcpdump } from '../../bench/suite.js';
 import { findSampleTopology, runReplayBench } from '../../bench/replay.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const VFP = join(ROOT, 'dist/src/cli/main.js');
+const VFP = join(ROOT, 'dist/src/cli/vfp.cjs');
 const PACKETS = 20_000;
 
 function sink(): { stream: Writable; text: () => string } {

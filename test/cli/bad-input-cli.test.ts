@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const VFP = join(ROOT, 'dist/src/cli/main.js');
+const VFP = join(ROOT, 'dist/src/cli/vfp.cjs');
 const CAP = 'pcaps/transparent.pcapng';
 const TOPO = 'pcaps/transparent.json';
 

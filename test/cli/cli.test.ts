@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const VFP = join(ROOT, 'dist/src/cli/main.js');
+const VFP = join(ROOT, 'dist/src/cli/vfp.cjs');
 const SAMPLE = join(ROOT, 'pcaps/sample-mix.pcapng');
 
 function vfp(args: string[], input?: Buffer) {

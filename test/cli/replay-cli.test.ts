@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { itWith } from '../peers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const VFP = join(ROOT, 'dist/src/cli/main.js');
+const VFP = join(ROOT, 'dist/src/cli/vfp.cjs');
 const CAP = 'pcaps/transparent.pcapng';
 const TOPO = 'pcaps/transparent.json';
 

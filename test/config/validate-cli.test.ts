@@ -1,5 +1,5 @@
 /**
- * `vfp validate` on the built binary (dist/src/cli/main.js): output lines, --json, exit codes
+ * `vfp validate` on the built binary (dist/src/cli/vfp.cjs): output lines, --json, exit codes
  * (0 valid, 1 lint findings with --strict, 2 problems), stdin, UTF-16 files. `npm test` builds
  * dist/ first (pretest).
  */
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const VFP = join(ROOT, 'dist/src/cli/main.js');
+const VFP = join(ROOT, 'dist/src/cli/vfp.cjs');
 const FIX = 'test/config/fixtures';
 
 function vfp(args: string[], input?: string) {

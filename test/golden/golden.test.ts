@@ -32,7 +32,7 @@ import type { SynthScenario } from '../../src/synth/scenarios.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HERE = resolve(dirname(fileURLToPath(import.meta.url)));
-const VFP = join(ROOT, 'dist/src/cli/main.js');
+const VFP = join(ROOT, 'dist/src/cli/vfp.cjs');
 const REGEN = process.env['VFP_REGEN'] === '1';
 
 interface Scenario {

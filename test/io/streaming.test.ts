@@ -17,7 +17,7 @@ describe('streaming', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vfp-big-'));
     const file = join(dir, 'big.pcap');
     try {
-      const synth = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'synth', 'mix64', '--out', file, '--packets', '4000000', '--flows', '4096'], { encoding: 'utf8' });
+      const synth = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli/vfp.cjs'), 'synth', 'mix64', '--out', file, '--packets', '4000000', '--flows', '4096'], { encoding: 'utf8' });
       expect(synth.status, synth.stderr).toBe(0);
       const size = statSync(file).size;
       expect(size).toBeGreaterThan(300e6);

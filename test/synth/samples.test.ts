@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { renderSample, SAMPLES, sampleCommand } from '../../bench/make-samples.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const VFP = join(ROOT, 'dist/src/cli/main.js');
+const VFP = join(ROOT, 'dist/src/cli/vfp.cjs');
 
 describe('pcaps/ samples', () => {
   it.each(SAMPLES.map((s) => [s.file, s] as const))('%s regenerates byte for byte', (_file, s) => {
