@@ -100,10 +100,11 @@
  * Deletion shifts the following run back (no tombstones), so a probe's length depends only on
  * the live entries; the homes of the slots it moves come from `slotHashes`, the full hash of each
  * slot's entry in a parallel array that lookups never read (reading the entries' cold records
- * instead made insert + remove 1.6x slower). Bytes per entry: `entrySize`, 128 of records plus
- * 8 * slotCount / capacity of index (a 4-byte slot and its 4-byte hash per slot): 144 for a
- * power-of-two capacity at the default load (two slots per entry), at most 150 (when
- * capacity / maxLoad just passes a power of two).
+ * instead made insert + remove 1.6x slower). Bytes per entry: `entrySize`, 128 of records, 16 of
+ * per-flow state words, plus 8 * slotCount / capacity of index (a 4-byte slot and its 4-byte
+ * hash per slot): 160 for a power-of-two capacity at the default load (two slots per entry), at
+ * most 166 (when capacity / maxLoad just passes a power of two). Address space, not resident
+ * memory: pages are touched as entries use them.
  *
  * Invariants.
  *  - Every live entry is in the index exactly once, reachable from its home slot without crossing
@@ -372,9 +373,11 @@ function kernelModule(wasm: WasmApi | undefined): object | null {
  * and the probe kernel can run over it); else an ordinary buffer with the records at byte 48, the
  * index and scratch separate, and no kernel (lookupMany then runs its JavaScript passes).
  */
-function allocateTable(recordBytes: number, slotBytes: number, useKernel: boolean): { buffer: ArrayBuffer; offset: number; slots: number; kernel: ProbeKernel | null } {
+function allocateTable(recordBytes: number, slotBytes: number, stateBytes: number, useKernel: boolean): { buffer: ArrayBuffer; offset: number; slots: number; kernel: ProbeKernel | null } {
   const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-  const size = recordBytes + slotBytes + 8 * KERNEL_CHUNK;
+  // (the slot hashes and the state words follow the kernel's scratch: a WebAssembly memory is
+  // mapped, zero and untouched, where large typed arrays come from the heap, zeroed when made)
+  const size = recordBytes + slotBytes + 8 * KERNEL_CHUNK + slotBytes + stateBytes;
   const pages = Math.ceil(size / WASM_PAGE);
   if (wasm?.Memory && pages <= 65536) {
     let memory: { readonly buffer: ArrayBuffer } | null = null;
@@ -530,7 +533,7 @@ export class FlowTable {
 
     // One buffer: the hot records, then the cold ones (both start on a line boundary), then (in a
     // WebAssembly memory) the index and the probe kernel's scratch.
-    const { buffer, offset, slots, kernel } = allocateTable(2 * capacity * FLOW_RECORD_SIZE, this.slotCount * 4, (options.probeKernel ?? 'wasm') === 'wasm');
+    const { buffer, offset, slots, kernel } = allocateTable(2 * capacity * FLOW_RECORD_SIZE, this.slotCount * 4, capacity * FLOW_STATE_WORDS * 4, (options.probeKernel ?? 'wasm') === 'wasm');
     const words = capacity * FLOW_RECORD_WORDS;
     const cold = offset + capacity * FLOW_RECORD_SIZE;
     this.hotWords = new Uint32Array(buffer, offset, words);
@@ -553,7 +556,14 @@ export class FlowTable {
       this.kernelHashes = new Uint32Array(0);
       this.kernelHandles = new Int32Array(0);
     }
-    this.slotHashes = new Uint32Array(this.slotCount);
+    if (slots >= 0) {
+      const hashesAt = this.kernelHandlesAt + 4 * KERNEL_CHUNK;
+      this.slotHashes = new Uint32Array(buffer, hashesAt, this.slotCount);
+      this.states = new Int32Array(buffer, hashesAt + this.slotCount * 4, capacity * FLOW_STATE_WORDS);
+    } else {
+      this.slotHashes = new Uint32Array(this.slotCount);
+      this.states = new Int32Array(capacity * FLOW_STATE_WORDS);
+    }
     // Before any page is touched: 2 MiB pages where the kernel has them on request (THP
     // "madvise"), so first touches cost a fault per 2 MiB instead of per 4 KiB and random probes
     // miss the TLB less (native-shim; nothing happens without it). Not for the first 2 MiB of each
@@ -564,7 +574,6 @@ export class FlowTable {
     adviseBeyondPrefix(this.coldWords);
     adviseBeyondPrefix(this.slots);
     adviseBeyondPrefix(this.slotHashes);
-    this.states = new Int32Array(capacity * FLOW_STATE_WORDS);
     // Everything starts zeroed (free state, empty index): nothing to write until an entry is used.
     this.freeCount = capacity;
   }
@@ -581,8 +590,9 @@ export class FlowTable {
 
   /** Bytes the table holds: the records' buffer (with its alignment slack), index and counters. */
   get memorySize(): number {
-    const slots = this.slots.buffer === this.hotWords.buffer ? 0 : this.slots.byteLength; // in the buffer with a kernel
-    return this.hotWords.buffer.byteLength + slots + this.slotHashes.byteLength + this.counters.byteLength;
+    // (with a kernel, the index, its hashes and the state words are in the records' buffer)
+    const own = (a: Uint32Array | Int32Array): number => (a.buffer === this.hotWords.buffer ? 0 : a.byteLength);
+    return this.hotWords.buffer.byteLength + own(this.slots) + own(this.slotHashes) + own(this.states) + this.counters.byteLength;
   }
 
   /** Bytes per entry of capacity (memorySize / capacity). */
