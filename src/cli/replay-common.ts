@@ -239,9 +239,12 @@ export interface ReplayResult {
   failure: unknown;
 }
 
-/** Read `input` through `engine` into `sink`. A bad capture is reported after every frame before it was processed. */
-export function replayCapture(input: string, engine: Engine, resolver: IngressResolver, sink: FrameSink, options: ReplayRunOptions = {}): ReplayResult {
-  const reader = CaptureReader.openFile(input);
+/**
+ * Read `input` (a path, or a reader already opened on it) through `engine` into `sink`. A bad
+ * capture is reported after every frame before it was processed.
+ */
+export function replayCapture(input: string | CaptureReader, engine: Engine, resolver: IngressResolver, sink: FrameSink, options: ReplayRunOptions = {}): ReplayResult {
+  const reader = typeof input === 'string' ? CaptureReader.openFile(input) : input;
   const batch = new FrameBatch(options.batchSize ?? 512);
   const limit = options.limit ?? Infinity;
   const updates = options.updates ?? [];

@@ -134,6 +134,19 @@ describe('a capture invalid from its first bytes', () => {
     }
   });
 
+  it('leaves an existing --out file as it was (missing input, directory, not a capture)', () => {
+    for (const split of [false, true]) {
+      const out = join(dir, split ? 'keep.pcap' : 'keep.pcapng');
+      const kept = split ? [join(dir, 'keep.eth0.pcap'), join(dir, 'keep.web.pcap')] : [out];
+      for (const f of kept) writeFileSync(f, 'an earlier result\n');
+      for (const input of [garbage, empty, badVersion, join(dir, 'captures'), join(dir, 'no-such.pcap')]) {
+        const r = vfp(['replay', input, '--config', TOPO, '--out', out, ...(split ? ['--split'] : [])]);
+        expect(r.code, input).not.toBe(0);
+        for (const f of kept) expect(readFileSync(f, 'utf8'), `${input} -> ${f}`).toBe('an earlier result\n');
+      }
+    }
+  });
+
   it('a capture that goes bad after ten frames still reports them, then its error (exit 2)', () => {
     const replay = vfp(['replay', badMidway, '--config', TOPO, '--json']);
     expect(replay.code).toBe(2);

@@ -15,6 +15,7 @@
 import { UsageError } from '../../base/errors.js';
 import { KEY_DST, KEY_PORT_ETHERTYPE, KEY_PORTS, KEY_PROTO, KEY_SRC, keyKind, keyPort, keyProtocol, keyVlan } from '../../frame/batch.js';
 import { TextOut } from '../../io/text-out.js';
+import { CaptureReader } from '../../io/reader.js';
 import { Engine } from '../../pipeline/engine.js';
 import type { FrameSink } from '../../pipeline/engine.js';
 import { formatTrace, Tracer } from '../../pipeline/trace.js';
@@ -52,6 +53,10 @@ export function runReplay(input: string, opts: ReplayOptions): void {
   const resolver = new IngressResolver(policy, forced);
   for (const u of policy.unsupported) process.stderr.write(`vfp: ${opts.config}: warning: ${u}\n`);
   const updates = parseUpdates(opts.update, policy, { codegen: opts.codegen });
+  // The input opened and its header checked before any output file is created: a missing file
+  // or one that is not a capture leaves an existing --out file as it was.
+  const reader = CaptureReader.openFile(input);
+  reader.checkHeader();
   // With --out - the capture goes to standard output, so the text goes to standard error.
   const text = new TextOut(opts.out === '-' ? 2 : 1);
   let sink: FrameSink & { close?: () => void } = new NullSink();
@@ -62,7 +67,7 @@ export function runReplay(input: string, opts: ReplayOptions): void {
     engine.tracer = tracer;
   }
   const progress = !opts.json && opts.progress && process.stderr.isTTY ? new Progress(input, statSizeOrZero(input)) : null;
-  const result = replayCapture(input, engine, resolver, sink, {
+  const result = replayCapture(reader, engine, resolver, sink, {
     updates,
     ...(tracer ? { batchSize: 1 } : {}),
     onBatch: (reader) => {
