@@ -17,7 +17,7 @@
  * no figure.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -299,6 +299,13 @@ export function runReplayBench(input: ReplayBenchInput): ReplayBenchOutput {
   const outDir = join(input.workDir, `replay-out-${process.pid}`);
   mkdirSync(outDir, { recursive: true });
   try {
+    if (!input.modes || input.modes.test('no output')) {
+      try {
+        out.notes.push(startupNote(input, main, outDir));
+      } catch (e) {
+        out.errors.push({ mode: 'start-up', message: (e as Error).message });
+      }
+    }
     for (const spec of modeSpecs(comments)) {
       if (input.modes && !input.modes.test(spec.mode)) continue;
       try {
@@ -311,6 +318,46 @@ export function runReplayBench(input: ReplayBenchInput): ReplayBenchOutput {
     rmSync(outDir, { recursive: true, force: true });
   }
   return out;
+}
+
+/**
+ * What every run pays before its frames, as a note: a bare `node -e 0` (Node's own start) and
+ * `vfp replay` of the first frame of the flows input (Node's start, loading the command, the
+ * topology compiled, the tables made, one frame, the summary), interleaved, best of each.
+ */
+function startupNote(input: ReplayBenchInput, main: string, outDir: string): string {
+  // The pcap file header and the first record of the flows input (a classic pcap).
+  const one = join(outDir, '..', `one-frame-${process.pid}.pcap`);
+  const head = new Uint8Array(24 + 16 + input.frameSize);
+  const fd = openSync(input.flowsFile, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  writeFileSync(one, head);
+  try {
+    const node: number[] = [];
+    const vfp: number[] = [];
+    for (let r = 0; r <= input.runs; r++) {
+      const a = runChild(process.execPath, ['-e', '0'], outDir);
+      const p = exitProblem(a, 'node -e 0');
+      if (p) throw new Error(p);
+      const b = runChild(process.execPath, [main, 'replay', one, '--config', input.config, '--json'], outDir);
+      const q = exitProblem(b, 'vfp replay (one frame)');
+      if (q) throw new Error(q);
+      if ((JSON.parse(b.stdout.trim().split('\n').pop() ?? '{}') as Summary).packets?.in !== 1) throw new Error('vfp replay of one frame did not read one frame');
+      if (r > 0) {
+        node.push(a.seconds);
+        vfp.push(b.seconds);
+      }
+    }
+    const n = Math.min(...node);
+    const v = Math.min(...vfp);
+    return `start-up: a bare \`node -e 0\` takes ${n.toFixed(3)} s and \`vfp replay\` of a one-frame capture ${v.toFixed(3)} s (best of ${input.runs}, interleaved): every replay pays these before its frames; the ratios above include them`;
+  } finally {
+    rmSync(one, { force: true });
+  }
 }
 
 function runMode(spec: ModeSpec, input: ReplayBenchInput, main: string, outDir: string): ReplayModeResult {

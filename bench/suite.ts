@@ -31,6 +31,10 @@
  *     was skipped)
  *   - new flows:     vfp replay NEW --config T --flow-capacity 4194304 --json: new flows/s
  *     (frames / wall seconds), no peer.
+ * Before the modes (with the no-output mode), a note gives what every run pays before its
+ * frames: a bare `node -e 0` and `vfp replay` of the flows input's first frame, interleaved, best
+ * of `runs`. At 2 M frames those fixed costs are a third of tcpdump's whole time; with
+ * --packets 10000000 they weigh five times less.
  * Targets (issue 10, one worker): >= 1.0x tcpdump without output and with --split (aim 1.5x);
  * pcapng with verdict comments >= 0.5x tcpdump -w; >= 500k new flows/s (aim 1M/s). The ratio is
  * tcpdump's seconds / ours (> 1: we are faster). Every child's JSON summary is checked (exit 0,

@@ -135,6 +135,11 @@ describe('bench harness', () => {
       const comments = report.scenarios.some((x) => x.mode === 'pcapng --comments verdict');
       expect(report.scenarios.map((x) => x.mode)).toEqual(['no output', 'pcap --split', 'pcapng', ...(comments ? ['pcapng --comments verdict'] : []), 'new flows']);
       if (!comments) expect(report.notes).toContain('pcapng --comments verdict: skipped (this vfp replay has no --comments option yet)');
+      // what every run pays before its frames: Node's own start, and a one-frame replay
+      const startup = /^start-up: a bare `node -e 0` takes (\d+\.\d+) s and `vfp replay` of a one-frame capture (\d+\.\d+) s/;
+      const m = report.notes.map((n) => startup.exec(n)).find((x) => x !== null);
+      expect(m, report.notes.join('\n')).toBeTruthy();
+      expect(Number(m![2])).toBeGreaterThan(Number(m![1]));
       const tcpdump = findTcpdump() !== null;
       for (const x of report.scenarios) {
         const f = x.replay!;
@@ -187,8 +192,8 @@ describe('bench harness', () => {
       writeFileSync(bad, '{ "networks": [ oops');
       const r1 = await runBench({ json: true, workers: 1, packets: PACKETS, runs: 1, filter: /^replay$/, replayConfig: bad, out: sink().stream });
       expect(r1.scenarios).toEqual([]);
-      expect(r1.errors.map((e) => e.mode)).toEqual(expect.arrayContaining(['no output', 'pcap --split', 'pcapng', 'new flows']));
-      for (const e of r1.errors) expect(e).toMatchObject({ scenario: 'replay', message: expect.stringMatching(/^vfp replay exited with status 2: vfp: /) });
+      expect(r1.errors.map((e) => e.mode)).toEqual(expect.arrayContaining(['start-up', 'no output', 'pcap --split', 'pcapng', 'new flows']));
+      for (const e of r1.errors) expect(e).toMatchObject({ scenario: 'replay', message: expect.stringMatching(/^vfp replay (\(one frame\) )?exited with status 2: vfp: /) });
       expect(formatReport(r1)).toMatch(/^no output  ERROR: vfp replay exited with status 2/m);
 
       // web without its allow-in rule: every frame from the clients is dropped (default deny).

@@ -30,7 +30,8 @@ Scenarios (in run order; --filter RE selects by name; what each measures: docs/p
             (synth transparent-flows), vfp replay F --config T --json vs tcpdump -r F -w /dev/null
             (target >= 1.0x), --out OUT.pcap --split and --out OUT.pcapng vs tcpdump -r F -w OUT
             (>= 1.0x, >= 0.5x); and 1,000,000 SYNs, each a new stateful flow pair (synth
-            transparent-syns, --flow-capacity 4194304): >= 500k new flows/s. Needs the built CLI.
+            transparent-syns, --flow-capacity 4194304): >= 500k new flows/s. A note gives what
+            every run pays before its frames (node -e 0, a one-frame replay). Needs the built CLI.
   parse     64-byte frames: from the page cache, from memory, and tcpdump -r IN -w /dev/null
   acl-hit   established flows (64k and 1M) through a port with 100 ACL rules, in process
   acl-miss  one new flow per packet against 10, 1,000 and 10,000 ACL rules (µs per new flow)
