@@ -354,20 +354,7 @@ export class PcapngWriter {
       // but the copies (the same bytes as block() + the comment).
       const v = sink.view;
       const start = sink.reserve(total);
-      if (seconds !== this.tickSeconds) this.secondTicks(seconds);
-      let hi = this.tickHi;
-      let lo = this.tickLo + nanos;
-      if (lo >= 4294967296) {
-        lo -= 4294967296;
-        hi += 1;
-      }
-      v.setUint32(start, 6, true);
-      v.setUint32(start + 4, total, true);
-      v.setUint32(start + 8, interfaceId, true);
-      v.setUint32(start + 12, hi >>> 0, true);
-      v.setUint32(start + 16, lo >>> 0, true);
-      v.setUint32(start + 20, length, true);
-      v.setUint32(start + 24, wireLength, true);
+      this.epbHeader(start, total, interfaceId, seconds, nanos, length, wireLength);
       sink.copySmall(data, offset, length, start + 28, COPY_FRAME);
       let o = start + 28 + length;
       for (; o < start + 28 + padded; o++) b[o] = 0;
@@ -407,6 +394,27 @@ export class PcapngWriter {
     sink.copySmall(tail, 0, tail.length, at + head.length + digits, COPY_TAIL);
   }
 
+  /** The first 28 bytes of an enhanced packet block of `total` bytes at `at` (reserved). */
+  private epbHeader(at: number, total: number, interfaceId: number, seconds: number, nanos: number, length: number, wireLength: number): void {
+    // Ticks = seconds * 10^9 + nanos, as two u32 words without BigInt (see the essay); the ticks
+    // of a whole second are kept for the next frame, most often of the same second.
+    if (seconds !== this.tickSeconds) this.secondTicks(seconds);
+    let hi = this.tickHi;
+    let lo = this.tickLo + nanos;
+    if (lo >= 4294967296) {
+      lo -= 4294967296;
+      hi += 1;
+    }
+    const v = this.sink.view;
+    v.setUint32(at, 6, true);
+    v.setUint32(at + 4, total, true);
+    v.setUint32(at + 8, interfaceId, true);
+    v.setUint32(at + 12, hi >>> 0, true);
+    v.setUint32(at + 16, lo >>> 0, true);
+    v.setUint32(at + 20, length, true);
+    v.setUint32(at + 24, wireLength, true);
+  }
+
   /** The ticks of `seconds` whole seconds (seconds * 10^9), as two u32 words, for block(). */
   private secondTicks(seconds: number): void {
     const sHigh = Math.floor(seconds / 65536);
@@ -437,22 +445,7 @@ export class PcapngWriter {
     const total = 32 + pad4(length) + (optSize > 0 ? optSize + 4 : 0);
     const v = this.sink.view;
     let at = this.sink.reserve(28);
-    // Ticks = seconds * 10^9 + nanos, as two u32 words without BigInt (see the essay); the ticks
-    // of a whole second are kept for the next frame, most often of the same second.
-    if (seconds !== this.tickSeconds) this.secondTicks(seconds);
-    let hi = this.tickHi;
-    let lo = this.tickLo + nanos;
-    if (lo >= 4294967296) {
-      lo -= 4294967296;
-      hi += 1;
-    }
-    v.setUint32(at, 6, true);
-    v.setUint32(at + 4, total, true);
-    v.setUint32(at + 8, interfaceId, true);
-    v.setUint32(at + 12, hi >>> 0, true);
-    v.setUint32(at + 16, lo >>> 0, true);
-    v.setUint32(at + 20, length, true);
-    v.setUint32(at + 24, wireLength, true);
+    this.epbHeader(at, total, interfaceId, seconds, nanos, length, wireLength);
     this.sink.append(data, offset, length);
     const padding = pad4(length) - length;
     const tailSize = padding + (optSize > 0 ? optSize + 4 : 0) + 4;
