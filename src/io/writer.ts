@@ -27,6 +27,8 @@ const COPY_FRAME = 0;
 const COPY_HEAD = 1;
 const COPY_TAIL = 2;
 const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
+/** Comment parts longer than this are copied with set() (one call) rather than word by word. */
+const LONG_PART = 64;
 
 class ByteSink {
   private readonly buf = new Uint8Array(SINK_SIZE);
@@ -375,7 +377,10 @@ export class PcapngWriter {
     } else {
       at = this.block(interfaceId, data, offset, length, wireLength, seconds, nanos, size, flags);
     }
-    sink.copySmall(head, 0, head.length, at, COPY_HEAD);
+    // (a long part, such as a full comment's layer trail, in one memmove: set() of a whole array
+    // makes no view object; a short one is cheaper word by word than the call)
+    if (head.length > LONG_PART) b.set(head, at);
+    else sink.copySmall(head, 0, head.length, at, COPY_HEAD);
     const first = at + head.length;
     if (number <= 0x7fffffff) {
       let x = number | 0;
@@ -391,7 +396,8 @@ export class PcapngWriter {
         x = Math.floor(x / 10);
       }
     }
-    sink.copySmall(tail, 0, tail.length, at + head.length + digits, COPY_TAIL);
+    if (tail.length > LONG_PART) b.set(tail, at + head.length + digits);
+    else sink.copySmall(tail, 0, tail.length, at + head.length + digits, COPY_TAIL);
   }
 
   /** The first 28 bytes of an enhanced packet block of `total` bytes at `at` (reserved). */

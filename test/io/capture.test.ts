@@ -116,7 +116,8 @@ describe('writers -> readers round trips', () => {
 
   it('a numbered comment (head, digits, tail) writes the same bytes as the whole string, at every digit count and frame length', () => {
     const enc = new TextEncoder();
-    const head = enc.encode('vfp: verdict=forward packet=');
+    const shortHead = enc.encode('vfp: verdict=forward packet=');
+    const longHead = enc.encode(`vfp: ${'h'.repeat(80)} packet=`);
     const numbers = [0, 7, 9, 10, 99, 100, 12345, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 5, 2 ** 32 + 1, 2 ** 40, 2 ** 53 - 1];
     const tails = ['', ' in=eth0 flow=hit out=web', ' é', 'x'.repeat(70)].map((t) => enc.encode(t));
     const data = Uint8Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 0xff);
@@ -126,7 +127,9 @@ describe('writers -> readers round trips', () => {
     b.addInterface('x');
     let k = 0;
     const expected: number[][] = [];
-    for (const n of numbers) {
+    for (const [hi, n] of numbers.entries()) {
+      // a short head (copied word by word) and a long one (copied with set)
+      const head = hi % 2 === 0 ? shortHead : longHead;
       for (const tail of tails) {
         // lengths 0..7 (every padding) and a few past the small-copy size, at odd offsets; seconds
         // repeat with other nanoseconds (the writer keeps the ticks of the last second)
