@@ -358,13 +358,13 @@ export class PcapngWriter {
       const start = sink.reserve(total);
       this.epbHeader(start, total, interfaceId, seconds, nanos, length, wireLength);
       sink.copySmall(data, offset, length, start + 28, COPY_FRAME);
-      let o = start + 28 + length;
-      for (; o < start + 28 + padded; o++) b[o] = 0;
+      let o = start + 28 + padded;
+      sink.zero(start + 28 + length, padded - length);
       v.setUint16(o, 1, true);
       v.setUint16(o + 2, size, true);
       at = o + 4;
-      o = at + size;
-      for (const optEnd = at + pad4(size); o < optEnd; o++) b[o] = 0;
+      sink.zero(at + size, pad4(size) - size);
+      o = at + pad4(size);
       if (flags !== undefined) {
         v.setUint16(o, 2, true);
         v.setUint16(o + 2, 4, true);
